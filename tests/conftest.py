@@ -1,0 +1,67 @@
+"""Session fixtures that start the real parts: the sandbox pair, Redis, Celery workers."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.conf import settings
+
+from status.sandbox import SandboxError, SandboxPair
+from tests import services
+
+
+def _fail_or_skip(message: str) -> None:
+    # In CI a missing service fails the run; on a laptop it fails too: nothing is skipped silently.
+    pytest.fail(message, pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> SandboxPair:
+    pair = SandboxPair(settings.SANDBOX_DIR, settings.SANDBOX_PORT)
+    if pair.state:
+        pair.down()  # leftovers of an interrupted run
+        pair = SandboxPair(settings.SANDBOX_DIR, settings.SANDBOX_PORT)
+    try:
+        pair.up()
+    except SandboxError as exc:
+        _fail_or_skip(f"the sandbox pair could not start: {exc}")
+    yield pair
+    pair.down()
+
+
+@pytest.fixture
+def healthy(sandbox: SandboxPair) -> SandboxPair:
+    """The sandbox, healed after the test whatever it broke."""
+    yield sandbox
+    if sandbox.faults or not (sandbox.running("primary") and sandbox.running("secondary")):
+        sandbox.heal()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    try:
+        services.ensure_redis(settings.REDIS_URL)
+    except RuntimeError as exc:
+        _fail_or_skip(str(exc))
+    return settings.REDIS_URL
+
+
+@pytest.fixture
+def flush_redis(redis_url: str):
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+    yield
+
+
+@pytest.fixture(scope="session")
+def output_dir():
+    path = settings.TEST_OUTPUT
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _ci_flag():
+    os.environ.setdefault("CI", "")

@@ -1,0 +1,46 @@
+"""Starting and waiting for real services from the tests (bounded waits, clear failures)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from urllib.parse import urlparse
+
+
+def wait_for(condition: Callable[[], object], timeout: float, what: str, interval: float = 0.05):
+    """Polls `condition` until it returns something truthy; fails with `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    last_exc: BaseException | None = None
+    while time.monotonic() < deadline:
+        try:
+            result = condition()
+            if result:
+                return result
+        except Exception as exc:  # noqa: BLE001 (the condition may fail while things settle)
+            last_exc = exc
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}"
+                         + (f" (last error: {last_exc})" if last_exc else ""))
+
+
+def ensure_redis(url: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=1)
+    try:
+        client.ping()
+        return
+    except redis.ConnectionError:
+        pass
+    binary = shutil.which("redis-server")
+    if not binary:
+        raise RuntimeError("Redis is not running and redis-server is not installed: apt-get install redis-server")
+    parsed = urlparse(url)
+    subprocess.run(
+        [binary, "--daemonize", "yes", "--bind", parsed.hostname or "127.0.0.1", "--port", str(parsed.port or 6379),
+         "--save", "", "--appendonly", "no"],
+        check=True, capture_output=True,
+    )
+    wait_for(client.ping, 10, f"redis-server on {parsed.hostname}:{parsed.port}")
