@@ -33,7 +33,7 @@ def test_a_row_written_on_each_node_arrives_on_the_other(sandbox: SandboxPair):
         key = random.randint(1, 9_999_999)
         sandbox.sql(writer, f"INSERT INTO hapanel_sandbox.drill VALUES ({key}, 'written on {writer}', '{writer}')")
         rows = wait_for(
-            lambda: sandbox.sql(reader, f"SELECT note FROM hapanel_sandbox.drill WHERE id = {key}"),
+            lambda r=reader, k=key: sandbox.sql(r, f"SELECT note FROM hapanel_sandbox.drill WHERE id = {k}"),
             10, f"row {key} written on the {writer} to reach the {reader}",
         )
         assert rows[0]["note"] == f"written on {writer}"

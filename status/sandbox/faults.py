@@ -36,7 +36,7 @@ def _iptables(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     except FileNotFoundError as exc:
         raise SandboxError("cut-link needs iptables: `apt-get install iptables`, and root") from exc
     except subprocess.CalledProcessError as exc:
-        raise SandboxError(f"iptables {' '.join(args)} failed: {exc.stderr.strip()} (cut-link needs root)")
+        raise SandboxError(f"iptables {' '.join(args)} failed: {exc.stderr.strip()} (cut-link needs root)") from exc
 
 
 def clear_link_rules(pair: SandboxPair) -> None:

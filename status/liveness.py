@@ -1,0 +1,53 @@
+"""Redis keys that tell whether the monitor itself is alive, and the per-pair poll lock."""
+
+from __future__ import annotations
+
+import time
+from functools import lru_cache
+
+import redis as redis_lib
+from django.conf import settings
+
+PREFIX = "hapanel:"
+BEAT_KEY = PREFIX + "beat"
+WORKER_KEY = PREFIX + "worker"
+
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
+
+
+@lru_cache(maxsize=1)
+def redis() -> redis_lib.Redis:
+    return redis_lib.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=2)
+
+
+def beat(now: float) -> None:
+    redis().set(BEAT_KEY, now)
+
+
+def worker(now: float) -> None:
+    redis().set(WORKER_KEY, now)
+
+
+def release(client: redis_lib.Redis, key: str, token: str) -> None:
+    """Deletes the lock only if it is still ours (it may have expired and been taken)."""
+    try:
+        client.eval(_RELEASE, 1, key, token)
+    except redis_lib.RedisError:
+        pass  # it expires by itself
+
+
+def monitor_state(now: float | None = None, bound: float | None = None) -> dict:
+    """What the page's banner says: is the dispatcher ticking, can we reach Redis at all."""
+    now = now or time.time()
+    bound = bound or settings.STALE_MIN_SECONDS
+    try:
+        values = redis().mget(BEAT_KEY, WORKER_KEY)
+    except redis_lib.RedisError as exc:
+        return {"ok": False, "reason": f"the broker (Redis) is unreachable: {exc}", "since": None}
+    last = float(values[0]) if values[0] else None
+    if last is None:
+        return {"ok": False, "reason": "the monitor has never run (no Celery worker and beat seen)", "since": None}
+    age = now - last
+    if age > bound:
+        return {"ok": False, "reason": f"no worker has run the monitor for {age:.0f} s", "since": last}
+    return {"ok": True, "reason": "", "since": last, "age": age}

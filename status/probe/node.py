@@ -1,0 +1,224 @@
+"""One node's probe: a kept PyMySQL connection, a TLS context built once, two reads per poll.
+
+No Django here. A `NodeProbe` belongs to one node of one pair and is used by one poll at a time;
+it is never shared between pairs. `read()` takes the node's own view and writes the monitor's
+heartbeat row where the node is a source; `read_peer_heartbeat()` reads the source's row on a
+replica, waiting briefly for the row written in this very poll.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+import tempfile
+import time
+from dataclasses import dataclass, replace
+
+import pymysql
+
+from status.readings import Heartbeat, NodeReading, Reach
+
+from .errors import classify
+from .flavour import gtid_position_query, parse_version, replica_status_statement
+from .replica_status import UnreadableStatus, parse_channels
+
+TLS_MODES = ("verify-identity", "verify-ca", "required", "off")
+
+
+@dataclass(frozen=True)
+class NodeTarget:
+    role: str
+    host: str
+    port: int
+    user: str
+    password: str = ""
+    tls_mode: str = "verify-identity"
+    ca_pem: str = ""
+    client_cert_pem: str = ""
+    client_key_pem: str = ""
+    timeout: float = 0.5  # connect, read and write, well under the poll interval
+    heartbeat_schema: str = "hapanel_monitor"
+    write_heartbeat: bool = True  # the node is a source in the pair's topology
+
+    @property
+    def address(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+    @property
+    def origin(self) -> str:
+        """The heartbeat row's key: this node as the monitor knows it."""
+        return self.address
+
+
+def tls_context(target: NodeTarget) -> ssl.SSLContext | None:
+    """Built once per probe: PyMySQL would build (and not verify) a new one on every connect."""
+    if target.tls_mode == "off":
+        return None
+    ctx = ssl.create_default_context(cadata=target.ca_pem or None) if target.ca_pem else (
+        ssl.create_default_context())
+    if target.tls_mode == "required":
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    elif target.tls_mode == "verify-ca":
+        ctx.check_hostname = False
+    if target.client_cert_pem:
+        # load_cert_chain wants files: write them once, readable by us only, and remove them.
+        with tempfile.TemporaryDirectory() as folder:
+            cert, key = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
+            with open(os.open(cert, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+                f.write(target.client_cert_pem)
+            with open(os.open(key, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+                f.write(target.client_key_pem or target.client_cert_pem)
+            ctx.load_cert_chain(cert, key)
+    return ctx
+
+
+class NodeProbe:
+    def __init__(self, target: NodeTarget) -> None:
+        self.target = target
+        self.conn: pymysql.Connection | None = None
+        self._ctx_error = ""
+        try:
+            self._ctx = tls_context(target)
+        except (ssl.SSLError, ValueError, OSError) as exc:
+            self._ctx, self._ctx_error = None, f"TLS settings unusable: {exc}"
+        self.flavour, self.version = "", (0, 0, 0)
+        self.last_write_ts: float | None = None
+
+    # ---- connection ------------------------------------------------------------------------
+    def _connect(self) -> pymysql.Connection:
+        t = self.target
+        kwargs: dict = {"ssl": self._ctx} if self._ctx else {"ssl_disabled": True}
+        conn = pymysql.connect(
+            host=t.host, port=t.port, user=t.user, password=t.password, autocommit=True,
+            connect_timeout=t.timeout, read_timeout=t.timeout, write_timeout=t.timeout,
+            cursorclass=pymysql.cursors.DictCursor, charset="utf8mb4", **kwargs,
+        )
+        return conn
+
+    def close(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            except Exception:  # noqa: BLE001 (closing a dead socket may fail any way it likes)
+                pass
+            self.conn = None
+
+    def socket(self):
+        """The kept connection's socket, for the crash watcher (None when not connected)."""
+        return getattr(self.conn, "_sock", None) if self.conn is not None else None
+
+    def _query(self, sql: str, args: tuple | None = None) -> list[dict]:
+        assert self.conn is not None
+        with self.conn.cursor() as cur:
+            cur.execute(sql, args)
+            return list(cur.fetchall())
+
+    # ---- phase 1 -----------------------------------------------------------------------------
+    def read(self, now=time.time) -> NodeReading:
+        t = self.target
+        base = NodeReading(role=t.role, address=t.address)
+        self.last_write_ts = None
+        if self._ctx_error:
+            return replace(base, reach=Reach.TLS, error=self._ctx_error)
+        started = time.monotonic()
+        try:
+            if self.conn is None:
+                self.conn = self._connect()
+            reading = self._read_views(base)
+            reading = self._write_heartbeat(reading, now)
+        except UnreadableStatus as exc:
+            self.close()
+            return replace(base, reach=Reach.OK, parse_error=str(exc))
+        except Exception as exc:  # noqa: BLE001 (every failure is classified, never raised)
+            self.close()
+            reach, errno, message = classify(exc)
+            return replace(base, reach=reach, errno=errno, error=message)
+        return replace(reading, latency_ms=round((time.monotonic() - started) * 1000, 1))
+
+    def _read_views(self, base: NodeReading) -> NodeReading:
+        row = self._query("SELECT @@version AS v, @@version_comment AS c, @@server_id AS sid, "
+                          "@@read_only AS ro")
+        if not row:
+            raise UnreadableStatus("the server returned no row for SELECT @@version")
+        row = row[0]
+        self.flavour, self.version = parse_version(row.get("v") or "", row.get("c") or "")
+        timeout_var = "@@replica_net_timeout" if self.flavour == "mysql" and self.version >= (8, 0, 26) \
+            else "@@slave_net_timeout"
+        net_timeout = next(iter(self._query(f"SELECT {timeout_var}")[0].values()), None)
+        gtid = next(iter(self._query(gtid_position_query(self.flavour))[0].values()), "")
+        channels = parse_channels(self._query(replica_status_statement(self.flavour, self.version)))
+        sock = self.socket()
+        cipher = (sock.cipher() or ("",))[0] if isinstance(sock, ssl.SSLSocket) else ""
+        return replace(
+            base, version=str(row.get("v") or ""), flavour=self.flavour, server_id=_int(row.get("sid")),
+            read_only=None if row.get("ro") is None else bool(int(row["ro"])),
+            slave_net_timeout=_int(net_timeout), gtid_position=str(gtid or ""),
+            channels=channels, tls_cipher=cipher,
+        )
+
+    def _write_heartbeat(self, reading: NodeReading, now) -> NodeReading:
+        if not self.target.write_heartbeat:
+            return reading
+        ts = now()
+        try:
+            self._query(
+                f"INSERT INTO {self.target.heartbeat_schema}.heartbeat (origin, server_id, ts) "
+                "VALUES (%s, %s, %s) ON DUPLICATE KEY UPDATE server_id = VALUES(server_id), ts = VALUES(ts)",
+                (self.target.origin, reading.server_id or 0, ts),
+            )
+        except pymysql.err.ProgrammingError as exc:  # 1146: no table, 1049: no schema
+            return replace(reading, heartbeat_error=_heartbeat_problem(exc, self.target))
+        except pymysql.err.OperationalError as exc:
+            if exc.args and exc.args[0] in (1142, 1290, 1044, 1227, 1836):  # denied / read-only
+                return replace(reading, heartbeat_error=_heartbeat_problem(exc, self.target))
+            raise
+        self.last_write_ts = ts
+        return replace(reading, heartbeat_written=True)
+
+    # ---- phase 2 -----------------------------------------------------------------------------
+    def read_peer_heartbeat(self, origin: str, written_at: float | None, wait: float, now=time.time) -> Heartbeat:
+        """The source's row as this replica has it; waits up to `wait` s for the row of this poll."""
+        if self.conn is None:
+            return Heartbeat(error="not connected")
+        deadline = time.monotonic() + wait
+        try:
+            while True:
+                rows = self._query(
+                    f"SELECT ts FROM {self.target.heartbeat_schema}.heartbeat WHERE origin = %s", (origin,)
+                )
+                ts = float(rows[0]["ts"]) if rows and rows[0].get("ts") is not None else None
+                caught_up = ts is not None and written_at is not None and ts >= written_at
+                if caught_up or written_at is None or time.monotonic() >= deadline:
+                    break
+                time.sleep(0.01)
+        except (pymysql.err.ProgrammingError, pymysql.err.OperationalError) as exc:
+            if isinstance(exc, pymysql.err.ProgrammingError) or (exc.args and exc.args[0] in (1142, 1044)):
+                return Heartbeat(error=_heartbeat_problem(exc, self.target))
+            self.close()
+            return Heartbeat(error=classify(exc)[2])
+        except Exception as exc:  # noqa: BLE001
+            self.close()
+            return Heartbeat(error=classify(exc)[2])
+        if ts is None:
+            return Heartbeat(error=f"no heartbeat row from {origin} yet")
+        return Heartbeat(age=round(max(0.0, now() - ts), 3), caught_up=caught_up)
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _heartbeat_problem(exc: BaseException, target: NodeTarget) -> str:
+    code = exc.args[0] if exc.args else None
+    table = f"{target.heartbeat_schema}.heartbeat"
+    if code in (1146, 1049):
+        return f"heartbeat table {table} is missing on {target.address}: create it (see the setup assistant)"
+    if code in (1142, 1044):
+        return f"the monitor user may not write {table} on {target.address}: grant it INSERT, UPDATE, SELECT"
+    if code in (1290, 1836):
+        return f"{target.address} is read-only: the monitor cannot write its heartbeat there"
+    return f"heartbeat on {target.address}: {exc}"

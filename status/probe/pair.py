@@ -1,0 +1,56 @@
+"""Polling one pair: both nodes concurrently, then each direction's heartbeat. No Django here."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+
+from status.readings import NodeReading, PairReadings, Reach
+
+from .node import NodeProbe
+
+# Shared by every poll in the process: probes block on sockets, not on the CPU.
+_POOL = ThreadPoolExecutor(max_workers=64, thread_name_prefix="probe")
+
+
+def heartbeat_wait(interval: float) -> float:
+    """How long a replica may take to show this poll's heartbeat before it counts as late."""
+    return max(0.05, min(0.4, interval * 0.4))
+
+
+def poll_pair(
+    name: str, topology: str, primary: NodeProbe, secondary: NodeProbe, *,
+    interval: float = 1.0, lag_warning: float = 5.0, heartbeat_stale: float = 1.0,
+) -> PairReadings:
+    # Phase 1: each node's own view, and the monitor's heartbeat written on each source.
+    # Concurrent, so that a hung node costs its own timeout and never delays the other.
+    f_p, f_s = _POOL.submit(primary.read), _POOL.submit(secondary.read)
+    readings = {"primary": f_p.result(), "secondary": f_s.result()}
+    probes = {"primary": primary, "secondary": secondary}
+
+    # Phase 2: on each replica, the source's heartbeat row (waiting briefly for this poll's write).
+    directions = [("primary", "secondary")]
+    if topology == "bidirectional":
+        directions.append(("secondary", "primary"))
+    wait = heartbeat_wait(interval)
+    futures = {}
+    for source, replica in directions:
+        if readings[replica].reach is Reach.OK and not readings[replica].parse_error:
+            src = probes[source]
+            futures[replica] = _POOL.submit(
+                probes[replica].read_peer_heartbeat, src.target.origin, src.last_write_ts, wait
+            )
+    for replica, future in futures.items():
+        readings[replica] = replace(readings[replica], peer_heartbeat=future.result())
+    return PairReadings(
+        name=name, topology=topology, primary=readings["primary"], secondary=readings["secondary"],
+        poll_interval=interval, lag_warning=lag_warning, heartbeat_stale=heartbeat_stale,
+    )
+
+
+def reading_dict(reading: NodeReading) -> dict:
+    from dataclasses import asdict
+
+    data = asdict(reading)
+    data["reach"] = str(reading.reach)
+    return data

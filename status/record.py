@@ -1,0 +1,107 @@
+"""Recording a verdict: compare-and-set on the pair's statuses; a real flip writes one Transition.
+
+Two workers polling the same pair, a redelivered task or a late poll cannot make a second
+Transition: the status UPDATE filters on the status it read, and on a last check older than this
+one, so only one writer's UPDATE hits a row, and only that writer creates the Transition.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import Q
+
+from .models import Pair, Transition
+from .readings import PairHealth, Status, Verdict  # noqa: F401
+
+FIELDS = {
+    Transition.HA: ("ha_status", "ha_cause", "ha_since"),
+    Transition.REPLICATION: ("repl_status", "repl_cause", "repl_since"),
+}
+
+
+def _older(checked_at: dt.datetime) -> Q:
+    return Q(last_checked__isnull=True) | Q(last_checked__lt=checked_at)
+
+
+def record(
+    pair_id: int, health: PairHealth, checked_at: dt.datetime, readings: dict | None = None,
+    counters: dict | None = None,
+) -> list[Transition]:
+    """Writes the verdict of one poll; returns the transitions it made (usually none)."""
+    made: list[Transition] = []
+    with transaction.atomic():
+        pair = Pair.objects.filter(pk=pair_id).only("id", "paused", "ha_status", "repl_status").first()
+        if pair is None:
+            return made
+        for kind, verdict in ((Transition.HA, health.ha), (Transition.REPLICATION, health.replication)):
+            t = _flip(pair, kind, verdict, checked_at)
+            if t is not None:
+                made.append(t)
+        extra = {
+            "health": health.to_dict(), "lag": health.lag, "last_checked": checked_at,
+            "ha_cause": health.ha.cause, "repl_cause": health.replication.cause,
+        }
+        if readings is not None:
+            extra["readings"] = readings
+        if counters:
+            extra.update(counters)
+        # Causes and details follow the newest poll only; an older, late poll leaves them alone.
+        Pair.objects.filter(_older(checked_at), pk=pair_id).update(**extra)
+        if made:
+            transaction.on_commit(lambda: _queue_alerts([t.pk for t in made]))
+    return made
+
+
+def _flip(pair: Pair, kind: str, verdict: Verdict, at: dt.datetime) -> Transition | None:
+    status_f, cause_f, since_f = FIELDS[kind]
+    old = getattr(pair, status_f)
+    new = str(verdict.status)
+    if old == new:
+        return None
+    hit = Pair.objects.filter(_older(at), pk=pair.pk, **{status_f: old}).update(
+        **{status_f: new, cause_f: verdict.cause, since_f: at}
+    )
+    if hit != 1:
+        return None  # another worker recorded this flip, or a newer poll already did
+    return Transition.objects.create(
+        pair_id=pair.pk, kind=kind, old_status=old, new_status=new, cause=verdict.cause,
+        summary=verdict.summary, evidence=verdict.evidence, detected_at=at, paused=pair.paused,
+    )
+
+
+def mark_stale(pair_id: int, reason: str, at: dt.datetime, cutoff: dt.datetime) -> list[Transition]:
+    """Turns both statuses Unknown (cause monitor-stale) when no poll was recorded since `cutoff`."""
+    made = []
+    with transaction.atomic():
+        pair = Pair.objects.filter(pk=pair_id).first()
+        if pair is None or (pair.last_checked and pair.last_checked >= cutoff):
+            return made
+        for kind in FIELDS:
+            status_f, cause_f, since_f = FIELDS[kind]
+            old = getattr(pair, status_f)
+            if old == Status.UNKNOWN:
+                continue
+            q = Q(last_checked__isnull=True) | Q(last_checked__lt=cutoff)
+            if Pair.objects.filter(q, pk=pair_id, **{status_f: old}).update(
+                **{status_f: "Unknown", cause_f: "monitor-stale", since_f: at}
+            ) == 1:
+                made.append(Transition.objects.create(
+                    pair_id=pair_id, kind=kind, old_status=old, new_status="Unknown", cause="monitor-stale",
+                    summary=reason, evidence={"last_checked": pair.last_checked.isoformat()
+                                              if pair.last_checked else None},
+                    detected_at=at, paused=pair.paused,
+                ))
+        if made:
+            transaction.on_commit(lambda: _queue_alerts([t.pk for t in made]))
+    return made
+
+
+def _queue_alerts(transition_ids: list[int]) -> None:
+    """Hands new transitions to the alerting task (the alerts issue fills in the sending)."""
+    try:
+        from .tasks import notify_transitions
+    except ImportError:
+        return
+    notify_transitions.apply_async((transition_ids,))

@@ -1,0 +1,94 @@
+"""Celery tasks: thin, take ids, idempotent; polls expire so a backlog is dropped, not replayed."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from celery import shared_task
+from celery.signals import worker_process_init, worker_ready
+from celery.utils.log import get_task_logger
+from django.utils import timezone
+
+from . import liveness, monitor
+from . import record as recorder
+from .models import Pair
+
+log = get_task_logger(__name__)
+
+
+def _request_poll(pair_id: int) -> None:
+    """From the crash watcher: a kept connection was closed by the server, poll now."""
+    poll_pair.apply_async((pair_id,), {"reason": "connection closed by the server"}, expires=2.0)
+
+
+@worker_ready.connect
+@worker_process_init.connect
+def _start_watcher(**_kwargs) -> None:
+    monitor.start_watcher(_request_poll)
+
+
+@shared_task(ignore_result=True)
+def dispatch() -> int:
+    """Each beat tick: queue a poll for every pair that is due, at most once per interval.
+
+    The due-marker in Redis (SET NX with the interval as expiry) makes a second beat, started
+    by mistake, harmless: it finds every marker set and queues nothing.
+    """
+    liveness.beat(time.time())
+    client = liveness.redis()
+    queued = 0
+    pairs = list(Pair.objects.values_list("id", "poll_interval"))
+    pipe = client.pipeline()
+    for pair_id, interval in pairs:
+        pipe.set(f"{liveness.PREFIX}due:{pair_id}", 1, nx=True, px=max(100, int(interval * 900)))
+    for (pair_id, interval), fresh in zip(pairs, pipe.execute(), strict=True):
+        if fresh:
+            poll_pair.apply_async((pair_id,), expires=interval)
+            queued += 1
+    sweep_stale()
+    return queued
+
+
+@shared_task(ignore_result=True)
+def poll_pair(pair_id: int, reason: str = "") -> str:
+    """One poll of one pair; skipped when another poll of it is in flight (any worker)."""
+    client = liveness.redis()
+    lock, token = f"{liveness.PREFIX}lock:{pair_id}", uuid.uuid4().hex
+    pair = Pair.objects.filter(pk=pair_id).first()
+    if pair is None:
+        monitor.forget(pair_id)
+        return "gone"
+    ttl_ms = int(max(pair.poll_interval, 3.0) * 1000)
+    if not client.set(lock, token, nx=True, px=ttl_ms):
+        return "busy"
+    try:
+        result = monitor.poll(pair)
+    finally:
+        liveness.release(client, lock, token)
+    liveness.worker(time.time())
+    for t in result.transitions:
+        log.info("pair %s: %s %s -> %s (%s)%s", pair.name, t.kind, t.old_status, t.new_status, t.cause,
+                 f" [{reason}]" if reason else "")
+    return f"{result.health.ha.status}/{result.health.replication.status}"
+
+
+def sweep_stale() -> int:
+    """Pairs without a recorded poll for longer than their staleness bound turn Unknown."""
+    now = timezone.now()
+    made = 0
+    for pair in Pair.objects.exclude(ha_status="Unknown", repl_status="Unknown").only(
+        "id", "poll_interval", "last_checked", "ha_status", "repl_status", "paused"
+    ):
+        bound = monitor.stale_after(pair)
+        cutoff = now - timezone.timedelta(seconds=bound)
+        if pair.last_checked is None or pair.last_checked < cutoff:
+            reason = (f"no poll recorded for more than {bound:.0f} s: the monitor is not running "
+                      "or cannot keep up")
+            made += len(recorder.mark_stale(pair.pk, reason, now, cutoff))
+    return made
+
+
+@shared_task(ignore_result=True)
+def notify_transitions(transition_ids: list[int]) -> None:
+    """Alert delivery lands with the alerts issue; until then transitions are only recorded."""
