@@ -65,3 +65,21 @@ def output_dir():
 @pytest.fixture(scope="session", autouse=True)
 def _ci_flag():
     os.environ.setdefault("CI", "")
+
+
+@pytest.fixture
+def worker(transactional_db, redis_url, flush_redis):
+    """A real Celery worker with beat, polling whatever pairs the test registers."""
+    from tests.workers import Worker
+
+    w = Worker("main").start()
+    yield w
+    w.stop()
+
+
+@pytest.fixture
+def sandbox_pair(transactional_db, healthy):
+    """The sandbox pair registered in the panel (a fresh Pair row)."""
+    from status.sandbox_registry import register
+
+    return register(healthy)

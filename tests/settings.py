@@ -1,21 +1,29 @@
-"""Test settings: the real services, kept apart from a development panel running beside them."""
+"""Test settings: the real services, kept apart from a development panel running beside them.
+
+HAPANEL_TEST_SLOT (0 by default) gives a test run its own sandbox ports, Redis database, queue and
+test database, so two runs (or a run beside `make run`) never share anything.
+"""
 
 import os
+from pathlib import Path
 
+_slot = int(os.environ.get("HAPANEL_TEST_SLOT", "0"))
+_base = Path(__file__).resolve().parent.parent
 os.environ.setdefault("HAPANEL_DEVELOPMENT", "1")
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
-os.environ.setdefault("HAPANEL_QUEUE", "hapanel-test")
-os.environ.setdefault("HAPANEL_CACHE_PREFIX", "hapanel-test")
-os.environ.setdefault("HAPANEL_SANDBOX_PORT", "3417")
-os.environ.setdefault("HAPANEL_SANDBOX_DIR", os.path.join(os.path.dirname(__file__), "..", "var", "test-sandbox"))
+os.environ.setdefault("REDIS_URL", f"redis://127.0.0.1:6379/{15 - _slot}")
+os.environ.setdefault("HAPANEL_QUEUE", f"hapanel-test-{_slot}")
+os.environ.setdefault("HAPANEL_CACHE_PREFIX", f"hapanel-test-{_slot}")
+os.environ.setdefault("HAPANEL_SANDBOX_PORT", str(3417 + 10 * _slot))
+os.environ.setdefault("HAPANEL_SANDBOX_DIR", str(_base / "var" / f"test-sandbox-{_slot}"))
 
 from hapanel.settings import *  # noqa: E402,F403
-from hapanel.settings import BASE_DIR, DATABASES, VAR_DIR  # noqa: E402
+from hapanel.settings import DATABASES, VAR_DIR  # noqa: E402
 
-# A file, not memory: Celery workers in other processes must see the test database.
-DATABASES["default"].setdefault("TEST", {})["NAME"] = str(VAR_DIR / "test-db.sqlite3") \
-    if DATABASES["default"]["ENGINE"].endswith("sqlite3") else None
-if not DATABASES["default"]["TEST"]["NAME"]:
-    del DATABASES["default"]["TEST"]["NAME"]
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A file, not memory: Celery workers in other processes must see the test database.
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = str(VAR_DIR / f"test-db-{_slot}.sqlite3")
+else:
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = f"test_hapanel_{_slot}"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-TEST_OUTPUT = BASE_DIR / "test-output"
+TEST_OUTPUT = _base / "test-output" / str(_slot)
+TEST_SLOT = _slot

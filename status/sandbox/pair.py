@@ -206,6 +206,7 @@ class SandboxPair:
         certs.write_pki(self.pki, ["127.0.0.1", "127.0.0.2", "127.0.0.3"], ["localhost"])
         for spec in self.nodes():
             (spec.folder / "data").mkdir(parents=True)
+            (spec.folder / "tmp").mkdir()
             spec.cnf.write_text(self._cnf(spec))
         process.chown_tree(self.folder, self.uid, self.gid)
         self._install_db()
@@ -226,6 +227,7 @@ class SandboxPair:
             f"socket = {spec.socket}",
             f"pid-file = {spec.folder / 'mysqld.pid'}",
             f"log-error = {spec.error_log}",
+            f"tmpdir = {spec.folder / 'tmp'}",  # own tmpdir: two bootstraps at once collide in /tmp
             f"port = {spec.port}",
             f"bind-address = 127.0.0.1,{spec.repl_ip}",
             "skip-name-resolve",
@@ -261,8 +263,7 @@ class SandboxPair:
             rc = proc.wait(timeout=120)
             log.close()
             if rc != 0:
-                tail = (spec.folder / "install.log").read_text(errors="replace").strip().splitlines()[-1:]
-                raise SandboxError(f"mariadb-install-db failed for the {spec.role}: {' '.join(tail)}")
+                raise SandboxError(f"mariadb-install-db failed for the {spec.role}: {self._last_error(spec)}")
 
     def _start_node(self, spec: NodeSpec) -> None:
         pid = process.start([self.mariadbd_path(), f"--defaults-file={spec.cnf}"], spec.folder / "stdout.log")

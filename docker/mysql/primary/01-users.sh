@@ -24,7 +24,7 @@ monitor_pw=$(hapanel_sql_quote "$HAPANEL_MONITOR_PASSWORD")
 if declare -F docker_process_sql >/dev/null; then
 	hapanel_sql() { docker_process_sql "$@"; }
 else
-	hapanel_sql() { MYSQL_PWD="$MYSQL_ROOT_PASSWORD" mysql --protocol=socket -uroot "$@"; }
+	hapanel_sql() { mysql --protocol=socket -uroot --password="$MYSQL_ROOT_PASSWORD" "$@"; }
 fi
 
 hapanel_sql <<-EOSQL

@@ -1,0 +1,59 @@
+"""A real Celery worker on Redis polls the real sandbox pair; each fault ends in the right statuses."""
+
+from __future__ import annotations
+
+import pytest
+
+from status.models import Pair, Transition
+from tests.services import wait_for
+
+
+def statuses(pair_id: int) -> tuple[str, str, str, str]:
+    p = Pair.objects.get(pk=pair_id)
+    return p.ha_status, p.ha_cause, p.repl_status, p.repl_cause
+
+
+def wait_status(pair_id: int, ha: str, repl: str | None = None, cause: str | None = None, timeout: float = 20):
+    def check():
+        s = statuses(pair_id)
+        return s[0] == ha and (repl is None or s[2] == repl) and (cause is None or cause in (s[1], s[3]))
+    try:
+        wait_for(check, timeout, f"HA {ha}, replication {repl}, cause {cause}")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; last seen {statuses(pair_id)}") from None
+    return statuses(pair_id)
+
+
+def flips(pair_id: int, kind: str) -> list[tuple[str, str, str]]:
+    return list(Transition.objects.filter(pair_id=pair_id, kind=kind).order_by("id")
+                .values_list("old_status", "new_status", "cause"))
+
+
+# fault, HA cause, HA, replication status while broken
+FAULTS = [
+    ("crash-primary", "primary-down", "Failed", "Unknown"),
+    ("stop-primary", "primary-down", "Failed", "Unknown"),
+    ("cut-link", "link-cut", "Failed", "Alive"),
+    ("break-replication", "apply-error", "Alive", "Failed"),
+    ("stop-io", "stopped-by-operator", "Failed", "Alive"),
+]
+
+
+@pytest.mark.parametrize("fault,cause,ha,repl", FAULTS, ids=[f[0] for f in FAULTS])
+def test_fault_flips_once_and_heals(worker, sandbox_pair, healthy, fault, cause, ha, repl):
+    pid = sandbox_pair.pk
+    wait_status(pid, "Alive", "Alive")
+    before_ha, before_repl = len(flips(pid, "ha")), len(flips(pid, "replication"))
+    healthy.fault(fault)
+    wait_status(pid, ha, repl, cause)
+    healthy.heal()
+    wait_status(pid, "Alive", "Alive")
+    ha_flips, repl_flips = flips(pid, "ha")[before_ha:], flips(pid, "replication")[before_repl:]
+    if ha == "Failed":
+        assert ha_flips == [("Alive", "Failed", cause), ("Failed", "Alive", "ok")]
+    else:
+        assert ha_flips == []
+    if repl != "Alive":
+        assert [f[:2] for f in repl_flips] == [("Alive", repl), (repl, "Alive")]
+    else:
+        assert repl_flips == []
