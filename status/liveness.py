@@ -51,3 +51,32 @@ def monitor_state(now: float | None = None, bound: float | None = None) -> dict:
     if age > bound:
         return {"ok": False, "reason": f"no worker has run the monitor for {age:.0f} s", "since": last}
     return {"ok": True, "reason": "", "since": last, "age": age}
+
+
+LAG_SAMPLES = 3600  # one hour at the default 1-s interval
+
+
+def push_lag(pair_id: int, now: float, lag: float | None) -> None:
+    """Keeps the pair's recent heartbeat lag in Redis for the pair page's chart (not in the app DB)."""
+    key = f"{PREFIX}lag:{pair_id}"
+    try:
+        pipe = redis().pipeline()
+        pipe.lpush(key, f"{now:.1f}:{'' if lag is None else f'{lag:.3f}'}")
+        pipe.ltrim(key, 0, LAG_SAMPLES - 1)
+        pipe.execute()
+    except redis_lib.RedisError:
+        pass  # the chart loses a point; the status does not depend on it
+
+
+def lag_history(pair_id: int, since: float) -> list[tuple[float, float | None]]:
+    """(time, lag seconds or None when unknown), oldest first, newer than `since`."""
+    try:
+        raw = redis().lrange(f"{PREFIX}lag:{pair_id}", 0, LAG_SAMPLES - 1)
+    except redis_lib.RedisError:
+        return []
+    out = []
+    for item in raw:
+        ts, _, lag = item.decode().partition(":")
+        if float(ts) >= since:
+            out.append((float(ts), float(lag) if lag else None))
+    return out[::-1]

@@ -66,7 +66,9 @@ def poll_pair(pair_id: int, reason: str = "") -> str:
         result = monitor.poll(pair)
     finally:
         liveness.release(client, lock, token)
-    liveness.worker(time.time())
+    now = time.time()
+    liveness.worker(now)
+    liveness.push_lag(pair_id, now, result.health.lag)
     for t in result.transitions:
         log.info("pair %s: %s %s -> %s (%s)%s", pair.name, t.kind, t.old_status, t.new_status, t.cause,
                  f" [{reason}]" if reason else "")
