@@ -7,4 +7,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("django-admin/", admin.site.urls),
     path("", include("status.urls")),
+    path("", include("status.config.urls")),
+    path("alerts/", include("status.alerts.urls")),
+    path("emergency/", include("status.emergency.urls")),
 ]

@@ -1,0 +1,1 @@
+"""Alert channels (email, SNMP trap, syslog, webhook), routing and delivery of transitions."""

@@ -1,0 +1,1 @@
+"""Admins configure pairs: forms, test connection, setup assistant, change log."""

@@ -1,0 +1,1 @@
+"""Emergency read-only access to the vault on the secondary, with its audit outbox."""
