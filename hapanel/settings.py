@@ -108,13 +108,17 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60}
 CELERY_TASK_DEFAULT_QUEUE = env.str("HAPANEL_QUEUE", default="hapanel")
 CELERY_BEAT_SCHEDULE = {
-    "dispatch-due-pairs": {"task": "status.tasks.dispatch", "schedule": 1.0, "options": {"expires": 1.0}},
-    "sweep-stale-pairs": {"task": "status.tasks.sweep_stale", "schedule": 1.0, "options": {"expires": 2.0}},
+    # Ticks twice a second; each pair is still polled once per its own interval (see tasks.dispatch).
+    "dispatch-due-pairs": {"task": "status.tasks.dispatch", "schedule": 0.5, "options": {"expires": 0.5}},
 }
 
 # Monitoring defaults (a pair may override interval, debounce and lag threshold).
 POLL_INTERVAL = env.float("HAPANEL_POLL_INTERVAL", default=1.0)
 STALE_MIN_SECONDS = env.float("HAPANEL_STALE_MIN_SECONDS", default=5.0)
+# While a pair is unsettled (not Alive/Alive, or a node unreachable) it is re-polled this often,
+# for at most RECHECK_WINDOW seconds after its last flip: fast recovery and hang detection.
+RECHECK_SECONDS = env.float("HAPANEL_RECHECK_SECONDS", default=0.25)
+RECHECK_WINDOW = env.float("HAPANEL_RECHECK_WINDOW", default=300.0)
 HEARTBEAT_SCHEMA = env.str("HAPANEL_HEARTBEAT_SCHEMA", default="hapanel_monitor")
 
 # The sandbox pair (`manage.py sandbox`).

@@ -8,6 +8,7 @@ import uuid
 from celery import shared_task
 from celery.signals import worker_process_init, worker_ready
 from celery.utils.log import get_task_logger
+from django.conf import settings
 from django.utils import timezone
 
 from . import liveness, monitor
@@ -51,6 +52,11 @@ def dispatch() -> int:
 
 
 @shared_task(ignore_result=True)
+def sweep() -> int:
+    return sweep_stale()
+
+
+@shared_task(ignore_result=True)
 def poll_pair(pair_id: int, reason: str = "") -> str:
     """One poll of one pair; skipped when another poll of it is in flight (any worker)."""
     client = liveness.redis()
@@ -69,10 +75,28 @@ def poll_pair(pair_id: int, reason: str = "") -> str:
     now = time.time()
     liveness.worker(now)
     liveness.push_lag(pair_id, now, result.health.lag)
+    if _unsettled(pair, result):
+        poll_pair.apply_async((pair_id,), {"reason": "recheck"}, countdown=settings.RECHECK_SECONDS,
+                              expires=settings.RECHECK_SECONDS + pair.poll_interval)
     for t in result.transitions:
         log.info("pair %s: %s %s -> %s (%s)%s", pair.name, t.kind, t.old_status, t.new_status, t.cause,
                  f" [{reason}]" if reason else "")
     return f"{result.health.ha.status}/{result.health.replication.status}"
+
+
+def _unsettled(pair: Pair, result: monitor.PollResult) -> bool:
+    """A pair worth re-polling before its next tick: something is off and it changed recently."""
+    readings, health = result.readings, result.health
+    off = (
+        health.ha.status != "Alive" or health.replication.status != "Alive"
+        or any(r.reach != "ok" for r in (readings.primary, readings.secondary))
+    )
+    if not off:
+        return False
+    changes = [t for t in (pair.ha_since, pair.repl_since) if t] + [t.detected_at for t in result.transitions]
+    last_change = max(changes) if changes else None
+    recent = last_change is None or (result.checked_at - last_change).total_seconds() < settings.RECHECK_WINDOW
+    return recent or health.ha.status == "Alive"  # an unreachable node under an Alive pair: always recheck
 
 
 def sweep_stale() -> int:

@@ -37,8 +37,10 @@ def poll_pair(
     for source, replica in directions:
         if readings[replica].reach is Reach.OK and not readings[replica].parse_error:
             src = probes[source]
+            # A replica whose threads are not both running cannot show this poll's row: do not wait.
+            flowing = any(c.io_running == "Yes" and c.sql_running == "Yes" for c in readings[replica].channels)
             futures[replica] = _POOL.submit(
-                probes[replica].read_peer_heartbeat, src.target.origin, src.last_write_ts, wait
+                probes[replica].read_peer_heartbeat, src.target.origin, src.last_write_ts, wait if flowing else 0
             )
     for replica, future in futures.items():
         readings[replica] = replace(readings[replica], peer_heartbeat=future.result())
