@@ -9,9 +9,13 @@ PY=.venv/bin/python
 $PY manage.py migrate -v0
 $PY manage.py sandbox up
 $PY manage.py ensureadmin
-.venv/bin/celery -A hapanel worker -B --pool threads --concurrency 8 -l warning \
-  --schedule var/celerybeat-schedule >var/worker.log 2>&1 &
+# Supervised: Celery's Redis transport can exit when the broker restarts; come back by ourselves.
+(while true; do
+  .venv/bin/celery -A hapanel worker -B --pool threads --concurrency 8 -l warning \
+    --schedule var/celerybeat-schedule
+  sleep 1
+done) >var/worker.log 2>&1 &
 worker=$!
-trap 'kill $worker 2>/dev/null || true' EXIT
+trap 'kill -- -$worker 2>/dev/null || kill $worker 2>/dev/null || true' EXIT
 echo "worker pid $worker (log: var/worker.log); panel at http://127.0.0.1:8000"
 $PY manage.py runserver 127.0.0.1:8000

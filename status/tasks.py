@@ -37,6 +37,9 @@ def dispatch() -> int:
     by mistake, harmless: it finds every marker set and queues nothing.
     """
     liveness.beat(time.time())
+    # Sweep first: after a monitor outage the history then shows the blind gap (monitor-stale)
+    # before the fresh polls bring the pairs back, instead of silently papering over it.
+    sweep_stale()
     client = liveness.redis()
     queued = 0
     pairs = list(Pair.objects.values_list("id", "poll_interval"))
@@ -47,7 +50,6 @@ def dispatch() -> int:
         if fresh:
             poll_pair.apply_async((pair_id,), expires=interval)
             queued += 1
-    sweep_stale()
     return queued
 
 
@@ -117,4 +119,7 @@ def sweep_stale() -> int:
 
 @shared_task(ignore_result=True)
 def notify_transitions(transition_ids: list[int]) -> None:
-    """Alert delivery lands with the alerts issue; until then transitions are only recorded."""
+    """New transitions: one notification per routed channel, each delivered by its own task."""
+    from .alerts.delivery import queue_for_transitions
+
+    queue_for_transitions(transition_ids)

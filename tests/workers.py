@@ -25,8 +25,11 @@ def database_url() -> str:
 
 
 class Worker:
-    def __init__(self, name: str, beat: bool = True, concurrency: int = 8, log_dir: Path | None = None) -> None:
+    def __init__(self, name: str, beat: bool = True, concurrency: int = 8, log_dir: Path | None = None,
+                 supervised: bool = False) -> None:
         self.name = name
+        # Supervised: restarted when it exits, as systemd (Restart=always) or compose (restart:) would.
+        self.supervised = supervised
         self.beat = beat
         self.concurrency = concurrency
         self.log_path = (log_dir or settings.TEST_OUTPUT) / f"worker-{name}.log"
@@ -41,7 +44,9 @@ class Worker:
                "-l", "info", "--without-gossip", "--without-mingle"]
         if self.beat:
             cmd += ["-B", "--schedule", str(settings.TEST_OUTPUT / f"beat-{self.name}")]
-        log = open(self.log_path, "ab")  # noqa: SIM115 (the child keeps it)
+        if self.supervised:
+            cmd = ["bash", "-c", 'while true; do "$@"; sleep 0.5; done', "supervise", *cmd]
+        log = open(self.log_path, "wb")  # noqa: SIM115 (the child keeps it)
         self.proc = subprocess.Popen(cmd, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         wait_for(self._ready, 30, f"Celery worker {self.name} to start (log: {self.log_path})", interval=0.1)

@@ -122,18 +122,26 @@ class NodeProbe:
         if self._ctx_error:
             return replace(base, reach=Reach.TLS, error=self._ctx_error)
         started = time.monotonic()
-        try:
-            if self.conn is None:
-                self.conn = self._connect()
-            reading = self._read_views(base)
-            reading = self._write_heartbeat(reading, now)
-        except UnreadableStatus as exc:
-            self.close()
-            return replace(base, reach=Reach.OK, parse_error=str(exc))
-        except Exception as exc:  # noqa: BLE001 (every failure is classified, never raised)
-            self.close()
-            reach, errno, message = classify(exc)
-            return replace(base, reach=reach, errno=errno, error=message)
+        for attempt in (1, 2):
+            kept = self.conn is not None
+            try:
+                if self.conn is None:
+                    self.conn = self._connect()
+                reading = self._read_views(base)
+                reading = self._write_heartbeat(reading, now)
+                break
+            except UnreadableStatus as exc:
+                self.close()
+                return replace(base, reach=Reach.OK, parse_error=str(exc))
+            except Exception as exc:  # noqa: BLE001 (every failure is classified, never raised)
+                self.close()
+                reach, errno, message = classify(exc)
+                # A kept connection may be stale (the server restarted since, or dropped it idle):
+                # that says nothing about the server now, so ask again on a fresh connection. Not
+                # after a timeout: a hung server would cost a second timeout for nothing.
+                if kept and attempt == 1 and reach is not Reach.TIMEOUT:
+                    continue
+                return replace(base, reach=reach, errno=errno, error=message)
         return replace(reading, latency_ms=round((time.monotonic() - started) * 1000, 1))
 
     def _read_views(self, base: NodeReading) -> NodeReading:
