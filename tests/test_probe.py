@@ -1,0 +1,149 @@
+"""The probe against the real sandbox nodes: what it reads, and how each failure is classified."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import time
+
+import pytest
+
+from status.probe.node import NodeProbe, NodeTarget
+from status.readings import Reach
+from status.sandbox import SandboxPair
+from status.sandbox.certs import make_ca
+
+
+def target(sandbox: SandboxPair, role: str = "secondary", **over) -> NodeTarget:
+    spec = sandbox.node(role)
+    fields = dict(role=role, host="127.0.0.1", port=spec.port, user="hapanel_monitor",
+                  password=sandbox.monitor_password, tls_mode="verify-identity", ca_pem=sandbox.ca_file.read_text())
+    fields.update(over)
+    return NodeTarget(**fields)
+
+
+def test_reads_a_healthy_node_over_verified_tls(sandbox):
+    reading = NodeProbe(target(sandbox)).read()
+    assert reading.reach is Reach.OK, reading.error
+    assert reading.flavour == "mariadb" and reading.version.startswith("10.")
+    assert reading.tls_cipher  # the monitor's own connection is encrypted and verified
+    assert reading.server_id == 2 and reading.slave_net_timeout == 3 and reading.read_only is False
+    [channel] = reading.channels
+    assert (channel.io_running, channel.sql_running, channel.source_port) == ("Yes", "Yes", sandbox.primary.port)
+    assert channel.ssl_verify is True and channel.heartbeat_period == 1.0 and channel.connect_retry == 1
+    assert reading.heartbeat_written and reading.gtid_position is not None
+
+
+def test_reads_the_peer_heartbeat_written_in_the_same_poll(sandbox):
+    primary, secondary = NodeProbe(target(sandbox, "primary")), NodeProbe(target(sandbox, "secondary"))
+    assert primary.read().heartbeat_written and secondary.read().reach is Reach.OK
+    beat = secondary.read_peer_heartbeat(primary.target.origin, primary.last_write_ts, wait=1.0)
+    assert beat.caught_up and beat.age is not None and beat.age < 1.0, beat
+
+
+@pytest.mark.parametrize("change,reach,errno", [
+    ({"password": "wrong"}, Reach.AUTH, 1045),
+    ({"ca_pem": make_ca("a stranger CA")[0].decode()}, Reach.TLS, None),
+    ({"host": "127.0.0.9"}, Reach.REFUSED, 2003),
+])
+def test_failures_are_classified(sandbox, change, reach, errno):
+    reading = NodeProbe(target(sandbox, **change)).read()
+    assert reading.reach is reach, reading
+    if errno:
+        assert reading.errno == errno
+    assert reading.error and "wrong" not in reading.error  # never the password
+
+
+def test_refused_is_immediate_and_a_hung_node_costs_one_timeout(healthy):
+    free = socket.socket()
+    free.bind(("127.0.0.1", 0))
+    port = free.getsockname()[1]
+    free.close()
+    started = time.monotonic()
+    assert NodeProbe(target(healthy, port=port)).read().reach is Reach.REFUSED
+    assert time.monotonic() - started < 0.2
+    probe = NodeProbe(target(healthy, "primary", timeout=0.5))
+    assert probe.read().reach is Reach.OK
+    healthy.fault("hang-primary")
+    started = time.monotonic()
+    reading = probe.read()
+    assert reading.reach is Reach.TIMEOUT, reading
+    assert time.monotonic() - started < 1.5  # one read timeout; no second try after a timeout
+
+
+def test_a_connection_killed_by_the_server_is_reopened(sandbox):
+    probe = NodeProbe(target(sandbox))
+    assert probe.read().reach is Reach.OK
+    conn_id = probe.conn.thread_id()
+    sandbox.sql("secondary", f"KILL CONNECTION {conn_id}")
+    reading = probe.read()
+    assert reading.reach is Reach.OK, reading
+    assert probe.conn.thread_id() != conn_id
+
+
+def test_missing_heartbeat_table_is_reported_not_fatal(sandbox):
+    sandbox.sql("secondary", "SET sql_log_bin = 0", "RENAME TABLE hapanel_monitor.heartbeat TO hapanel_monitor.hb_away")
+    try:
+        reading = NodeProbe(target(sandbox)).read()
+    finally:
+        sandbox.sql("secondary", "SET sql_log_bin = 0",
+                    "RENAME TABLE hapanel_monitor.hb_away TO hapanel_monitor.heartbeat")
+    assert reading.reach is Reach.OK and reading.channels
+    assert not reading.heartbeat_written and "heartbeat table hapanel_monitor.heartbeat is missing" in (
+        reading.heartbeat_error)
+
+
+def test_a_schema_the_monitor_may_not_write_is_reported(sandbox):
+    reading = NodeProbe(target(sandbox, heartbeat_schema="mysql")).read()
+    assert reading.reach is Reach.OK and "may not write mysql.heartbeat" in reading.heartbeat_error
+
+
+ODD_ANSWERS = {
+    "columns nobody knows": [{"Weird_Column": "x", "Another": 1}],
+    "NULL thread states": [{"Slave_IO_Running": None, "Slave_SQL_Running": None, "Last_IO_Errno": None,
+                            "Last_SQL_Errno": None}],
+}
+
+
+@pytest.mark.parametrize("answer", list(ODD_ANSWERS), ids=list(ODD_ANSWERS))
+def test_an_odd_server_answer_is_unknown_with_a_reason(sandbox, answer):
+    from status.evaluate import evaluate
+    from status.readings import PairReadings
+
+    probe = NodeProbe(target(sandbox))
+    real_query = probe._query
+
+    def odd(sql, args=None):  # the real server answers everything else
+        return ODD_ANSWERS[answer] if sql.startswith("SHOW ALL SLAVES") else real_query(sql, args)
+
+    probe._query = odd
+    reading = probe.read()
+    assert reading.parse_error, reading
+    other = NodeProbe(target(sandbox, "primary")).read()
+    health = evaluate(PairReadings("p", "bidirectional", other, reading))
+    assert "Unknown" in (health.ha.status, health.replication.status)
+    assert reading.parse_error.split(":")[0] in " ".join([health.ha.summary, health.replication.summary,
+                                                          *health.warnings])
+
+
+def test_an_unknown_version_string_is_a_readable_reason(sandbox):
+    probe = NodeProbe(target(sandbox))
+    real_query = probe._query
+    probe._query = lambda sql, args=None: (
+        [{"v": "banana", "c": "", "sid": 1, "ro": 0}] if sql.startswith("SELECT @@version") else real_query(sql, args))
+    reading = probe.read()
+    assert "banana" in reading.parse_error
+
+
+def test_mariadbd_killed_closes_the_kept_connection_at_once(healthy):
+    """The crash watcher's signal: the kept socket turns readable (EOF) as soon as the process dies."""
+    import select
+
+    probe = NodeProbe(target(healthy, "primary"))
+    assert probe.read().reach is Reach.OK
+    sock = probe.socket()
+    assert select.select([sock], [], [], 0)[0] == []
+    os.kill(healthy.pid("primary"), signal.SIGKILL)
+    healthy.faults.append({"name": "crash-primary"})
+    assert select.select([sock], [], [], 2.0)[0] == [sock]
