@@ -1,22 +1,78 @@
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+"""The HTML pages ops staff watch: the board, its live fragment, a pair, the transition history."""
+
+from __future__ import annotations
+
+import time
+
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.utils import timezone
 
+from .. import charts, history, liveness, presenters, runbook
 from ..models import Pair
+from .access import viewer_required
+
+CHART_WINDOW = 3600.0  # the pair page's lag chart: the last hour
+FRAGMENT_TTL = 10  # seconds a rendered board stays in the cache (keyed by its ETag, so never wrong)
 
 
-@login_required
+@viewer_required
 def index(request: HttpRequest) -> HttpResponse:
-    pairs = Pair.objects.all()
-    return render(request, "status/index.html", {"pairs": pairs})
+    board = presenters.load_board(request.GET)
+    return render(request, "status/index.html", {"board": board, "statuses": presenters.STATUS_FILTERS[1:]})
 
 
-@login_required
+@viewer_required
+def board(request: HttpRequest) -> HttpResponse:
+    """The board's live part, polled by htmx: 304 when nothing shown changed, else the cached rendering."""
+    etag, now = presenters.board_etag(request.GET), timezone.now()
+    if etag in request.headers.get("If-None-Match", ""):
+        response: HttpResponse = HttpResponseNotModified()
+    else:
+        html = cache.get(f"board:{etag}")  # wall screens showing the same board share one rendering
+        if html is None:
+            b = presenters.load_board(request.GET, now)
+            etag, html = b.etag, render_to_string("status/_board.html", {"board": b}, request)
+            cache.set(f"board:{etag}", html, FRAGMENT_TTL)
+        response = HttpResponse(html)
+    response["ETag"] = etag
+    response["X-Server-Time"] = f"{now.timestamp():.3f}"  # the page ticks ages against the server's clock
+    response["Cache-Control"] = "no-cache, private"
+    return response
+
+
+@viewer_required
 def pair_detail(request: HttpRequest, pair_id: int) -> HttpResponse:
     pair = get_object_or_404(Pair.objects.prefetch_related("nodes"), pk=pair_id)
-    transitions = pair.transitions.all()[:50]
-    return render(request, "status/pair.html", {"pair": pair, "transitions": transitions})
+    view = presenters.present(pair)
+    now = time.time()
+    chart = charts.lag_chart(liveness.lag_history(pair.pk, now - CHART_WINDOW), now - CHART_WINDOW, now,
+                             pair.lag_warning)
+    return render(request, "status/pair.html", {
+        "pair": pair, "view": view, "nodes": presenters.node_views(pair), "chart": chart,
+        "cards": runbook.for_pair(view, pair.health), "transitions": pair.transitions.all()[:20],
+        "monitor": presenters.monitor_banner(),
+    })
+
+
+@viewer_required
+def transitions(request: HttpRequest) -> HttpResponse:
+    try:
+        filters, error = history.Filters.parse(request.GET), ""
+    except history.BadFilter as exc:
+        filters, error = history.Filters(), str(exc)
+    page = Paginator(history.transitions(filters), 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "status/transitions.html", {
+        "page": page, "filters": filters, "error": error, "query": query.urlencode(),
+        "pairs": Pair.objects.values_list("id", "name"), "kinds": history.KINDS,
+    }, status=400 if error else 200)
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"ok": True})
+    """For load balancers: the web process answers; the monitor's own health is on the board and /metrics."""
+    return JsonResponse({"ok": True, "time": timezone.now().isoformat()})
