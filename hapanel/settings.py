@@ -1,5 +1,6 @@
 """Settings, read from the environment. Every variable is listed in the README with its default."""
 
+import socket
 from pathlib import Path
 
 import environ
@@ -120,12 +121,49 @@ STALE_MIN_SECONDS = env.float("HAPANEL_STALE_MIN_SECONDS", default=5.0)
 RECHECK_SECONDS = env.float("HAPANEL_RECHECK_SECONDS", default=0.25)
 RECHECK_WINDOW = env.float("HAPANEL_RECHECK_WINDOW", default=300.0)
 HEARTBEAT_SCHEMA = env.str("HAPANEL_HEARTBEAT_SCHEMA", default="hapanel_monitor")
+# Names this panel's heartbeat rows, so two panels watching the same servers never share one.
+HAPANEL_INSTANCE = env.str("HAPANEL_INSTANCE", default=socket.gethostname())
 
 # The sandbox pair (`manage.py sandbox`).
 SANDBOX_DIR = Path(env.str("HAPANEL_SANDBOX_DIR", default=str(VAR_DIR / "sandbox")))
 SANDBOX_PORT = env.int("HAPANEL_SANDBOX_PORT", default=3407)  # primary; the secondary uses the next port
 
 METRICS_TOKEN = env.str("HAPANEL_METRICS_TOKEN", default="")
+
+# Alerts (status.alerts): Django's email backend for email channels; delivery tuning for every channel.
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="hapanel@localhost")
+ALERTS_TIMEOUT = env.float("HAPANEL_ALERTS_TIMEOUT", default=5.0)  # seconds, every request of every transport
+ALERTS_MAX_ATTEMPTS = env.int("HAPANEL_ALERTS_MAX_ATTEMPTS", default=8)
+ALERTS_BACKOFF = env.float("HAPANEL_ALERTS_BACKOFF", default=2.0)  # first retry after 2 s, then doubling, max 5 min
+ALERTS_CLAIM_TIMEOUT = env.float("HAPANEL_ALERTS_CLAIM_TIMEOUT", default=30.0)  # a `sending` row older is re-sent
+ALERTS_FLAG_AFTER = env.int("HAPANEL_ALERTS_FLAG_AFTER", default=3)  # failed deliveries in a row flag a channel
+ALERTS_FLAP_FLIPS = env.int("HAPANEL_ALERTS_FLAP_FLIPS", default=4)  # more flips than this ...
+ALERTS_FLAP_MINUTES = env.float("HAPANEL_ALERTS_FLAP_MINUTES", default=10.0)  # ... in this window: flapping
+ALERTS_STABLE_SECONDS = env.float("HAPANEL_ALERTS_STABLE_SECONDS", default=300.0)  # no flip this long: stable
+CELERY_BEAT_SCHEDULE["alerts-flapping"] = {
+    "task": "status.alerts.tasks.close_flapping", "schedule": 10.0, "options": {"expires": 10.0},
+}
+
+# Emergency access (status.emergency): the vault schema in the monitored MySQL, the AES-256-GCM key of
+# its secrets as "key-id:base64-of-32-bytes" (several comma-separated: the first encrypts, all decrypt;
+# in development one is derived from SECRET_KEY), lockout, idle end and the primary reachability check.
+VAULT_SCHEMA = env.str("HAPANEL_VAULT_SCHEMA", default="vault")
+VAULT_KEY = env.str("HAPANEL_VAULT_KEY", default="")
+EMERGENCY_LOCKOUT_FAILURES = env.int("HAPANEL_EMERGENCY_LOCKOUT_FAILURES", default=5)
+EMERGENCY_LOCKOUT_MINUTES = env.float("HAPANEL_EMERGENCY_LOCKOUT_MINUTES", default=15.0)
+EMERGENCY_IDLE_MINUTES = env.float("HAPANEL_EMERGENCY_IDLE_MINUTES", default=15.0)
+EMERGENCY_REVEAL_SECONDS = env.int("HAPANEL_EMERGENCY_REVEAL_SECONDS", default=30)  # then hidden again
+EMERGENCY_REACH_TIMEOUT = env.float("HAPANEL_EMERGENCY_REACH_TIMEOUT", default=0.5)  # seconds
+EMERGENCY_REACH_CACHE = env.float("HAPANEL_EMERGENCY_REACH_CACHE", default=3.0)  # seconds, per process
+CELERY_BEAT_SCHEDULE["emergency-drain-outbox"] = {
+    "task": "status.emergency.tasks.drain_outbox", "schedule": 3.0, "options": {"expires": 3.0},
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

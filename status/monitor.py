@@ -46,7 +46,7 @@ def target_for(node: Node, pair: Pair) -> NodeTarget:
         tls_mode=node.tls_mode, ca_pem=node.ca_cert, client_cert_pem=node.client_cert,
         client_key_pem=node.get_client_key() if node.client_key_enc else "",
         timeout=probe_timeout(pair.poll_interval), heartbeat_schema=settings.HEARTBEAT_SCHEMA,
-        write_heartbeat=is_source,
+        write_heartbeat=is_source, heartbeat_key=f"{settings.HAPANEL_INSTANCE}:{pair.pk}:{node.role}",
     )
 
 

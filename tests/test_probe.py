@@ -131,7 +131,7 @@ def test_an_unknown_version_string_is_a_readable_reason(sandbox):
     probe = NodeProbe(target(sandbox))
     real_query = probe._query
     probe._query = lambda sql, args=None: (
-        [{"v": "banana", "c": "", "sid": 1, "ro": 0}] if sql.startswith("SELECT @@version") else real_query(sql, args))
+        [{"v": "banana", "c": ""}] if sql.startswith("SELECT @@version") else real_query(sql, args))
     reading = probe.read()
     assert "banana" in reading.parse_error
 

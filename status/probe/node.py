@@ -39,6 +39,7 @@ class NodeTarget:
     timeout: float = 0.5  # connect, read and write, well under the poll interval
     heartbeat_schema: str = "hapanel_monitor"
     write_heartbeat: bool = True  # the node is a source in the pair's topology
+    heartbeat_key: str = ""  # the heartbeat row's key; one row per monitor instance, pair and node
 
     @property
     def address(self) -> str:
@@ -46,8 +47,8 @@ class NodeTarget:
 
     @property
     def origin(self) -> str:
-        """The heartbeat row's key: this node as the monitor knows it."""
-        return self.address
+        """The heartbeat row's key: this node as this monitor knows it."""
+        return self.heartbeat_key or self.address
 
 
 def tls_context(target: NodeTarget) -> ssl.SSLContext | None:
@@ -108,6 +109,12 @@ class NodeProbe:
         """The kept connection's socket, for the crash watcher (None when not connected)."""
         return getattr(self.conn, "_sock", None) if self.conn is not None else None
 
+    def _one(self, sql: str) -> tuple:
+        rows = self._query(sql)
+        if not rows:
+            raise UnreadableStatus(f"the server returned no row for {sql}")
+        return tuple(rows[0].values())
+
     def _query(self, sql: str, args: tuple | None = None) -> list[dict]:
         assert self.conn is not None
         with self.conn.cursor() as cur:
@@ -145,16 +152,20 @@ class NodeProbe:
         return replace(reading, latency_ms=round((time.monotonic() - started) * 1000, 1))
 
     def _read_views(self, base: NodeReading) -> NodeReading:
-        row = self._query("SELECT @@version AS v, @@version_comment AS c, @@server_id AS sid, "
-                          "@@read_only AS ro")
-        if not row:
-            raise UnreadableStatus("the server returned no row for SELECT @@version")
-        row = row[0]
-        self.flavour, self.version = parse_version(row.get("v") or "", row.get("c") or "")
+        if not self.flavour:  # first contact: the variable names depend on flavour and version
+            v, c = self._one("SELECT @@version, @@version_comment")[:2]
+            self.flavour, self.version = parse_version(v or "", c or "")
         timeout_var = "@@replica_net_timeout" if self.flavour == "mysql" and self.version >= (8, 0, 26) \
             else "@@slave_net_timeout"
-        net_timeout = next(iter(self._query(f"SELECT {timeout_var}")[0].values()), None)
-        gtid = next(iter(self._query(gtid_position_query(self.flavour))[0].values()), "")
+        gtid_var = gtid_position_query(self.flavour).removeprefix("SELECT ")
+        # One round trip for every scalar the poll needs.
+        v, c, sid, ro, net_timeout, gtid = self._one(
+            f"SELECT @@version, @@version_comment, @@server_id, @@read_only, {timeout_var}, {gtid_var}")
+        flavour, version = parse_version(v or "", c or "")
+        if (flavour, version) != (self.flavour, self.version):  # upgraded in place: relearn next poll
+            self.flavour, self.version = "", (0, 0, 0)
+            raise UnreadableStatus(f"the server changed version to {v!r} since the last poll")
+        row = {"v": v, "sid": sid, "ro": ro}
         channels = parse_channels(self._query(replica_status_statement(self.flavour, self.version)))
         sock = self.socket()
         cipher = (sock.cipher() or ("",))[0] if isinstance(sock, ssl.SSLSocket) else ""

@@ -1,0 +1,64 @@
+"""Flapping: more than 4 flips in 10 minutes send one `flapping` alert, hold the rest, then one summary."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from status.alerts import delivery, flapping
+from status.alerts.events import event_for
+from status.alerts.models import Channel, FlapEpisode, Notification
+from status.models import Pair, Transition
+from tests.receivers import HttpReceiver
+
+
+def test_flapping_pair_alerts_once_holds_then_summarises(transactional_db, redis_url, flush_redis, settings):
+    pair = Pair.objects.create(name="vault-1")
+    start = timezone.now() - dt.timedelta(minutes=5)
+    with HttpReceiver() as http:
+        hook = Channel.objects.create(kind="webhook", name="hook", config={"url": http.url})
+        for event in ("ha-failed", "ha-alive"):
+            hook.routes.create(event=event)
+        statuses = ["Alive", "Failed"] * 4  # 7 flips: Alive→Failed→Alive ...
+        for i, (old, new) in enumerate(zip(statuses, statuses[1:], strict=False)):
+            t = Transition.objects.create(pair=pair, kind="ha", old_status=old, new_status=new,
+                                          cause="link-cut" if new == "Failed" else "ok", summary=f"flip {i}",
+                                          detected_at=start + dt.timedelta(seconds=10 * i))
+            for nid in delivery.queue_for_transitions([t.pk]):
+                assert delivery.deliver(nid)[0] == delivery.SENT
+        rows = list(Notification.objects.order_by("id").values_list("purpose", "status"))
+        assert rows == [("flip", "sent")] * 4 + [("flapping", "sent")] + [("flip", "held")] * 2
+        assert flapping.is_flapping(pair)
+        bodies = http.json()
+        assert len(bodies) == 5 and bodies[4]["event"] == "flapping"
+        assert bodies[4]["title"] == "Flapping" and "further flips are held" in bodies[4]["summary"]
+
+        assert flapping.close_stable(timezone.now()) == []  # not quiet long enough yet (300 s)
+        later = timezone.now() + dt.timedelta(seconds=settings.ALERTS_STABLE_SECONDS)
+        made = flapping.close_stable(later)
+        assert len(made) == 1 and flapping.close_stable(later) == []  # one summary, once
+        assert delivery.deliver(made[0])[0] == delivery.SENT
+        summary = http.wait(6)[5]
+        assert '"event": "stable"' in summary.body and "2 flips were held" in summary.body
+        assert not flapping.is_flapping(pair)
+        assert FlapEpisode.objects.get().held == 2
+
+
+def test_which_flips_alert(transactional_db):
+    pair = Pair.objects.create(name="vault-1")
+    now = timezone.now()
+
+    def t(old, new, cause="ok", kind="ha"):
+        return Transition.objects.create(pair=pair, kind=kind, old_status=old, new_status=new, cause=cause,
+                                         detected_at=now)
+
+    assert event_for(t("Unknown", "Alive")) is None  # the first verdict after adding a pair
+    assert event_for(t("Alive", "Failed", "primary-down")) == "ha-failed"
+    assert event_for(t("Failed", "Unknown", "unreachable")) is None  # cannot tell is not a failure
+    assert event_for(t("Unknown", "Alive")) == "ha-alive"  # ends the Failed that was alerted
+    assert event_for(t("Alive", "Unknown", "monitor-stale")) == "monitor-stale"
+    assert event_for(t("Unknown", "Alive")) == "monitor-recovered"
+    assert event_for(t("Alive", "Unknown", "primary-down", kind="replication")) is None
+    assert event_for(t("Unknown", "Alive", kind="replication")) is None  # was never Failed
+    assert event_for(t("Alive", "Failed", "apply-error", kind="replication")) == "replication-failed"
