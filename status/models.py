@@ -8,6 +8,13 @@ from . import secrets
 STATUSES = [("Alive", "Alive"), ("Failed", "Failed"), ("Unknown", "Unknown")]
 
 
+class CurrentPairs(models.Manager):
+    """Pairs still in service: a pair deleted with "keep history" is archived, not removed."""
+
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().filter(archived=False)
+
+
 class Pair(models.Model):
     ONE_WAY = "one-way"
     BIDIRECTIONAL = "bidirectional"
@@ -20,6 +27,11 @@ class Pair(models.Model):
     lag_warning = models.FloatField(default=5.0, help_text="heartbeat age (s) that raises a warning")
     paused = models.BooleanField(default=False, help_text="maintenance: polled and shown, no alerts")
     created = models.DateTimeField(auto_now_add=True)
+    # Deleted with its history kept: hidden from every list and never polled (see CurrentPairs).
+    archived = models.BooleanField(default=False)
+
+    objects = CurrentPairs()
+    all_objects = models.Manager()
 
     # Current statuses, written only by status.record (compare-and-set).
     ha_status = models.CharField(max_length=10, choices=STATUSES, default="Unknown")

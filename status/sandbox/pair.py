@@ -26,6 +26,8 @@ MONITOR_USER = "hapanel_monitor"
 REPL_USER = "hapanel_repl"
 HEARTBEAT_SCHEMA = "hapanel_monitor"
 DRILL_SCHEMA = "hapanel_sandbox"
+EMERGENCY_USER = "hapanel_emergency"  # emergency access: SELECT on the vault schema, nothing else
+VAULT_SCHEMA = "vault"
 
 HEARTBEAT_DDL = (
     f"CREATE TABLE IF NOT EXISTS {HEARTBEAT_SCHEMA}.heartbeat ("
@@ -58,9 +60,12 @@ class NodeSpec:
 
 
 class SandboxPair:
-    def __init__(self, folder: Path, port: int = 3407, tuned: bool = True) -> None:
+    def __init__(self, folder: Path, port: int = 3407, tuned: bool = True, replicate: bool = True) -> None:
         self.folder = Path(folder).resolve()
         self.tuned = tuned
+        # replicate=False: bare nodes (no replication options, accounts or CHANGE MASTER), with the
+        # certificates written to pki/, for tests that set replication up themselves.
+        self.replicate = replicate
         self.primary = NodeSpec("primary", 1, port, "127.0.0.2", self.folder / "primary")
         self.secondary = NodeSpec("secondary", 2, port + 1, "127.0.0.3", self.folder / "secondary")
         self.pki = self.folder / "pki"
@@ -99,6 +104,10 @@ class SandboxPair:
     @property
     def monitor_password(self) -> str:
         return self.state["monitor_password"]
+
+    @property
+    def emergency_password(self) -> str:
+        return self.state.get("emergency_password", "")
 
     @property
     def ca_file(self) -> Path:
@@ -199,6 +208,7 @@ class SandboxPair:
             "tuned": self.tuned,
             "monitor_password": secrets.token_urlsafe(18),
             "repl_password": secrets.token_urlsafe(18),
+            "emergency_password": secrets.token_urlsafe(18),
             "pids": {},
             "faults": [],
         }
@@ -212,6 +222,8 @@ class SandboxPair:
         self._install_db()
         with ThreadPoolExecutor(2) as pool:
             list(pool.map(self._start_node, self.nodes()))
+        if not self.replicate:
+            return
         with ThreadPoolExecutor(2) as pool:
             list(pool.map(self._bootstrap_node, self.nodes()))
         for spec in self.nodes():
@@ -219,7 +231,6 @@ class SandboxPair:
         self.wait_replicating(timeout=20)
 
     def _cnf(self, spec: NodeSpec) -> str:
-        net_timeout = 3 if self.tuned else 60
         lines = [
             "[mariadbd]",
             f"user = {self.user}" if self.user else "",
@@ -231,6 +242,19 @@ class SandboxPair:
             f"port = {spec.port}",
             f"bind-address = 127.0.0.1,{spec.repl_ip}",
             "skip-name-resolve",
+            *self._replication_options(spec),
+            "innodb_buffer_pool_size = 32M",
+            "innodb_log_file_size = 16M",
+            "performance_schema = OFF",
+            "max_connections = 500",
+        ]
+        return "\n".join(line for line in lines if line) + "\n"
+
+    def _replication_options(self, spec: NodeSpec) -> list[str]:
+        if not self.replicate:
+            return []
+        net_timeout = 3 if self.tuned else 60
+        return [
             f"server_id = {spec.server_id}",
             f"gtid_domain_id = {spec.server_id}",
             "log_bin = mysql-bin",
@@ -243,12 +267,7 @@ class SandboxPair:
             f"ssl_ca = {self.pki / 'ca.pem'}",
             f"ssl_cert = {self.pki / 'server-cert.pem'}",
             f"ssl_key = {self.pki / 'server-key.pem'}",
-            "innodb_buffer_pool_size = 32M",
-            "innodb_log_file_size = 16M",
-            "performance_schema = OFF",
-            "max_connections = 500",
         ]
-        return "\n".join(line for line in lines if line) + "\n"
 
     def _install_db(self) -> None:
         procs = []
@@ -307,6 +326,8 @@ class SandboxPair:
             f"CREATE DATABASE {HEARTBEAT_SCHEMA}",
             HEARTBEAT_DDL,
             f"GRANT SELECT, INSERT, UPDATE, DELETE ON {HEARTBEAT_SCHEMA}.* TO '{MONITOR_USER}'@'127.%'",
+            f"CREATE USER '{EMERGENCY_USER}'@'127.%' IDENTIFIED BY '{self.state['emergency_password']}' REQUIRE SSL",
+            f"GRANT SELECT ON `{VAULT_SCHEMA}`.* TO '{EMERGENCY_USER}'@'127.%'",
             f"CREATE DATABASE {DRILL_SCHEMA}",
             f"CREATE TABLE {DRILL_SCHEMA}.drill (id INT PRIMARY KEY, note VARCHAR(200), node VARCHAR(20))",
         )

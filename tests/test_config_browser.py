@@ -1,0 +1,126 @@
+"""A real browser against a real `runserver`: an admin adds a pair; a viewer is refused; CSRF holds."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+from django.conf import settings
+from playwright.sync_api import expect, sync_playwright
+
+from status.roles import ADMIN, VIEWER
+from tests.services import wait_for
+from tests.test_config_fixtures import make_user
+from tests.test_config_views import ADMIN_URLS
+from tests.workers import database_url
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _answers(url: str) -> bool:
+    with urllib.request.urlopen(url, timeout=1) as response:
+        return response.status == 200
+
+
+@pytest.fixture
+def server(transactional_db):
+    port = _free_port()
+    log_path = settings.TEST_OUTPUT / "config-runserver.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": database_url()}
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen([sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload",
+                                 "--insecure"], cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: _answers(url + "/healthz"), 30, f"runserver on port {port} (log: {log_path})")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test are still sync.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def login(browser, url: str, username: str):
+    page = browser.new_context().new_page()
+    page.goto(url + "/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "pw-" + username)
+    page.click("button[type=submit]")
+    page.wait_for_url(url + "/")
+    return page
+
+
+def fill_node(page, role: str, spec, password: str, ca_path) -> None:
+    page.fill(f"#id_{role}-host", "127.0.0.1")
+    page.fill(f"#id_{role}-port", str(spec.port))
+    page.fill(f"#id_{role}-known_as", f"{spec.repl_ip}, localhost")
+    page.fill(f"#id_{role}-monitor_password", password)
+    page.select_option(f"#id_{role}-tls_mode", "verify-identity")
+    page.set_input_files(f"#id_{role}-ca_cert_file", str(ca_path))
+
+
+def test_admin_adds_a_pair_and_sees_it_on_the_status_page(server, browser, sandbox, output_dir):
+    make_user("alice", ADMIN)
+    page = login(browser, server, "alice")
+    page.goto(server + "/pairs/new/")
+    page.fill("#id_name", "browser-pair")
+    for role in ("primary", "secondary"):
+        fill_node(page, role, sandbox.node(role), sandbox.monitor_password, sandbox.ca_file)
+    page.select_option("#id_primary-tls_mode", "off")
+    expect(page.locator(".tls-off-warning")).to_be_visible()  # the warning shows as soon as TLS is off
+    page.select_option("#id_primary-tls_mode", "verify-identity")
+    expect(page.locator(".tls-off-warning")).to_be_hidden()
+
+    page.click("text=Test connection")  # htmx: the report arrives in place, the form stays
+    expect(page.locator("#test-result .node-check-primary")).to_contain_text("all green", timeout=15000)
+    expect(page.locator("#test-result .node-check-secondary")).to_contain_text("all green")
+    assert page.url == server + "/pairs/new/"
+    page.screenshot(path=str(output_dir / "config-pair-form.png"), full_page=True)
+
+    page.click("button.primary")
+    page.wait_for_url(f"{server}/pairs/*/")
+    page.goto(server + "/")
+    expect(page.locator("main")).to_contain_text("browser-pair")
+
+
+def test_viewer_gets_403_everywhere_and_csrf_is_enforced(server, browser):
+    from status.models import Pair
+
+    make_user("victor", VIEWER)
+    make_user("alice", ADMIN)
+    pair = Pair.objects.create(name="existing")
+    viewer = login(browser, server, "victor")
+    token = next(c["value"] for c in viewer.context.cookies() if c["name"] == "csrftoken")
+    for method, path in ADMIN_URLS:
+        url = server + path.format(id=pair.pk)
+        if method == "get":
+            assert viewer.goto(url).status == 403, url
+        else:  # with a valid token: refused for the role, not for CSRF
+            response = viewer.request.post(url, form={"csrfmiddlewaretoken": token}, headers={"Referer": url})
+            assert response.status == 403 and "CSRF" not in response.text(), url
+
+    admin = login(browser, server, "alice")
+    response = admin.request.post(server + f"/pairs/{pair.pk}/pause/", headers={"Referer": server + "/"})
+    assert response.status == 403 and "CSRF" in response.text()
+    assert not Pair.objects.get(pk=pair.pk).paused
