@@ -54,7 +54,7 @@ def test_generated_setup_gives_alive_alive(admin_client, fresh):
     pair = Pair.objects.get(name="fresh")
 
     options = {"flavour": "mariadb", "tls_dir": str(fresh.pki), "primary_server_id": "11",
-               "secondary_server_id": "12", "monitor_from": "127.0.0.1", "vault_schema": "passtrix",
+               "secondary_server_id": "12", "monitor_from": "127.0.0.1", "vault_schema": "vault",
                "emergency_from": "127.0.0.1", "store_monitor_password": "on"}
     assert admin_client.post(f"/pairs/{pair.pk}/setup/", options).status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(admin_client.get(f"/pairs/{pair.pk}/setup.zip").content))
@@ -88,4 +88,4 @@ def test_generated_setup_gives_alive_alive(admin_client, fresh):
         assert row["Master_SSL_Verify_Server_Cert"] == "Yes" and float(row["Slave_heartbeat_period"]) == 1.0
         assert row["Connect_Retry"] == 1 and row["Using_Gtid"] == "Slave_Pos"
     grants = fresh.sql("secondary", "SHOW GRANTS FOR 'hapanel_emergency'@'127.0.0.1'")
-    assert [next(iter(g.values())).split(" TO ")[0] for g in grants][1:] == ["GRANT SELECT ON `passtrix`.*"]
+    assert [next(iter(g.values())).split(" TO ")[0] for g in grants][1:] == ["GRANT SELECT ON `vault`.*"]

@@ -89,7 +89,7 @@ def test_accounts_are_least_privilege():
     assert "GRANT SLAVE MONITOR ON *.* TO 'hapanel_monitor'@'%'" in primary
     assert "GRANT SELECT, INSERT, UPDATE ON `hapanel_monitor`.* TO 'hapanel_monitor'@'%'" in primary
     # Emergency access: SELECT on the vault schema, on the secondary only.
-    assert "GRANT SELECT ON `passtrix`.* TO 'hapanel_emergency'@'%'" in secondary
+    assert "GRANT SELECT ON `vault`.* TO 'hapanel_emergency'@'%'" in secondary
     assert not any("hapanel_emergency" in s for s in primary)
     assert all("REQUIRE SSL" in s for s in primary + secondary if s.startswith("CREATE USER"))
     assert "GRANT REPLICATION CLIENT ON *.* TO 'hapanel_monitor'@'%'" in node(MYSQL_84).accounts

@@ -115,7 +115,7 @@ def test_snippets_for_the_pair_page(admin_client, admin_user, pair):
 def test_setup_page_generates_once_and_the_zip_matches(admin_client, pair):
     assert admin_client.get(f"/pairs/{pair.pk}/setup.zip").status_code == 302  # nothing generated yet
     options = {"flavour": "mariadb", "tls_dir": "/etc/mysql/tls", "primary_server_id": "1",
-               "secondary_server_id": "2", "monitor_from": "10.0.0.%", "vault_schema": "passtrix",
+               "secondary_server_id": "2", "monitor_from": "10.0.0.%", "vault_schema": "vault",
                "emergency_from": "%", "store_monitor_password": "on"}
     page = admin_client.post(f"/pairs/{pair.pk}/setup/", options).content.decode()
     assert "CHANGE MASTER TO MASTER_HOST=&#x27;db2.example.com&#x27;" in page

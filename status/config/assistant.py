@@ -11,6 +11,7 @@ import re
 from dataclasses import asdict
 
 from django import forms
+from django.conf import settings
 
 from status import secrets
 from status.models import Node, Pair
@@ -34,7 +35,7 @@ class SetupForm(forms.Form):
     primary_server_id = forms.IntegerField(min_value=1, max_value=4294967295, initial=1)
     secondary_server_id = forms.IntegerField(min_value=1, max_value=4294967295, initial=2)
     monitor_from = forms.CharField(initial="%", label="Panel address (monitor account host)")
-    vault_schema = forms.CharField(initial="passtrix", label="Vault schema")
+    vault_schema = forms.CharField(initial=getattr(settings, "VAULT_SCHEMA", "vault"), label="Vault schema")
     emergency_from = forms.CharField(initial="%", label="Emergency page address (emergency account host)")
     store_monitor_password = forms.BooleanField(
         required=False, initial=True, label="Store the new monitor password in the panel",

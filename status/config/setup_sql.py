@@ -46,7 +46,7 @@ class SetupInput:
     monitor_user: str = "hapanel_monitor"
     monitor_from: str = "%"  # the panel's address, as a MySQL host pattern
     heartbeat_schema: str = "hapanel_monitor"
-    vault_schema: str = "passtrix"
+    vault_schema: str = "vault"
     emergency_from: str = "%"
 
     def __post_init__(self) -> None:

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from .. import charts, history, liveness, presenters, runbook
 from ..models import Pair
+from . import extras
 from .access import viewer_required
 
 CHART_WINDOW = 3600.0  # the pair page's lag chart: the last hour
@@ -22,7 +23,8 @@ FRAGMENT_TTL = 10  # seconds a rendered board stays in the cache (keyed by its E
 @viewer_required
 def index(request: HttpRequest) -> HttpResponse:
     board = presenters.load_board(request.GET)
-    return render(request, "status/index.html", {"board": board, "statuses": presenters.STATUS_FILTERS[1:]})
+    return render(request, "status/index.html", {"board": board, "statuses": presenters.STATUS_FILTERS[1:],
+                                                 **extras.board_extras(request)})
 
 
 @viewer_required
@@ -54,7 +56,7 @@ def pair_detail(request: HttpRequest, pair_id: int) -> HttpResponse:
     return render(request, "status/pair.html", {
         "pair": pair, "view": view, "nodes": presenters.node_views(pair), "chart": chart,
         "cards": runbook.for_pair(view, pair.health), "transitions": pair.transitions.all()[:20],
-        "monitor": presenters.monitor_banner(),
+        "monitor": presenters.monitor_banner(), **extras.pair_extras(request, pair),
     })
 
 

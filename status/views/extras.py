@@ -1,0 +1,38 @@
+"""What the other apps add to the status pages: alerts sent, config actions and changes, the outbox."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from .. import roles
+from ..models import Pair
+
+
+def pair_extras(request: HttpRequest, pair: Pair) -> dict:
+    from ..alerts.delivery import notifications_for_pair
+    from ..alerts.flapping import is_flapping
+    from ..config.changes import changes_for_pair
+
+    extras = {
+        "is_admin": roles.is_admin(request.user),
+        "alert_notifications": notifications_for_pair(pair, 20),
+        "alert_flapping": is_flapping(pair),
+        "changes": changes_for_pair(pair, 20),
+    }
+    extras.update(_outbox(pair))
+    return extras
+
+
+def board_extras(request: HttpRequest) -> dict:
+    from ..alerts.delivery import failing_channels
+
+    return {"is_admin": roles.is_admin(request.user), "failing": failing_channels()}
+
+
+def _outbox(pair: Pair) -> dict:
+    try:
+        from ..emergency.outbox import outbox_backlog
+    except ImportError:  # emergency access not installed
+        return {}
+    count, oldest = outbox_backlog(pair)
+    return {"outbox_count": count, "outbox_oldest": oldest}
