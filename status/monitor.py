@@ -35,8 +35,9 @@ def stale_after(pair: Pair) -> float:
     return max(3 * pair.poll_interval, settings.STALE_MIN_SECONDS)
 
 
-def probe_timeout(interval: float) -> float:
-    return max(0.2, min(0.5, interval * 0.5))
+def probe_timeouts(interval: float) -> tuple[float, float]:
+    """(read, connect) timeouts: a hung node must cost little of the interval, a WAN round trip must fit."""
+    return max(0.2, min(1.0, interval * 0.3)), max(0.3, min(2.0, interval * 0.5))
 
 
 def target_for(node: Node, pair: Pair) -> NodeTarget:
@@ -45,7 +46,8 @@ def target_for(node: Node, pair: Pair) -> NodeTarget:
         role=node.role, host=node.host, port=node.port, user=node.monitor_user, password=node.get_password(),
         tls_mode=node.tls_mode, ca_pem=node.ca_cert, client_cert_pem=node.client_cert,
         client_key_pem=node.get_client_key() if node.client_key_enc else "",
-        timeout=probe_timeout(pair.poll_interval), heartbeat_schema=settings.HEARTBEAT_SCHEMA,
+        timeout=probe_timeouts(pair.poll_interval)[0], connect_timeout=probe_timeouts(pair.poll_interval)[1],
+        heartbeat_schema=settings.HEARTBEAT_SCHEMA,
         write_heartbeat=is_source, heartbeat_key=f"{settings.HAPANEL_INSTANCE}:{pair.pk}:{node.role}",
     )
 

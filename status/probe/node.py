@@ -36,7 +36,8 @@ class NodeTarget:
     ca_pem: str = ""
     client_cert_pem: str = ""
     client_key_pem: str = ""
-    timeout: float = 0.5  # connect, read and write, well under the poll interval
+    timeout: float = 0.3  # read and write (one round trip each), well under the poll interval
+    connect_timeout: float = 0.5  # TCP connect; the greeting and TLS handshake reads use `timeout`
     heartbeat_schema: str = "hapanel_monitor"
     write_heartbeat: bool = True  # the node is a source in the pair's topology
     heartbeat_key: str = ""  # the heartbeat row's key; one row per monitor instance, pair and node
@@ -92,7 +93,7 @@ class NodeProbe:
         kwargs: dict = {"ssl": self._ctx} if self._ctx else {"ssl_disabled": True}
         conn = pymysql.connect(
             host=t.host, port=t.port, user=t.user, password=t.password, autocommit=True,
-            connect_timeout=t.timeout, read_timeout=t.timeout, write_timeout=t.timeout,
+            connect_timeout=t.connect_timeout, read_timeout=t.timeout, write_timeout=t.timeout,
             cursorclass=pymysql.cursors.DictCursor, charset="utf8mb4", **kwargs,
         )
         return conn

@@ -15,7 +15,7 @@ _POOL = ThreadPoolExecutor(max_workers=64, thread_name_prefix="probe")
 
 def heartbeat_wait(interval: float) -> float:
     """How long a replica may take to show this poll's heartbeat before it counts as late."""
-    return max(0.05, min(0.4, interval * 0.4))
+    return max(0.05, min(0.3, interval * 0.3))
 
 
 def poll_pair(
