@@ -38,7 +38,7 @@ def start_worker(var: Path, name: str = "bench", beat: bool = True, concurrency:
     log = open(var / f"worker-{name}.log", "wb")  # noqa: SIM115
     cmd = [sys.executable, "-m", "celery", "-A", "hapanel", "worker", "--pool", "threads",
            "--concurrency", str(concurrency), "-n", f"{name}@%h", "-Q", os.environ["HAPANEL_QUEUE"],
-           "-l", "warning", "--without-gossip", "--without-mingle", *(extra or [])]
+           "-l", os.environ.get("BENCH_LOG", "warning"), "--without-gossip", "--without-mingle", *(extra or [])]
     if beat:
         cmd += ["-B", "--schedule", str(var / f"beat-{name}")]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -121,6 +121,9 @@ STALE_MIN_SECONDS = env.float("HAPANEL_STALE_MIN_SECONDS", default=5.0)
 RECHECK_SECONDS = env.float("HAPANEL_RECHECK_SECONDS", default=0.25)
 RECHECK_WINDOW = env.float("HAPANEL_RECHECK_WINDOW", default=300.0)
 HEARTBEAT_SCHEMA = env.str("HAPANEL_HEARTBEAT_SCHEMA", default="hapanel_monitor")
+# How long a replica may take to show the heartbeat written in the same poll; a link slower than
+# this (plus 0.2 s) counts as not flowing. Raise it for slow WAN links.
+HEARTBEAT_WAIT = env.float("HAPANEL_HEARTBEAT_WAIT", default=0.3)
 # Names this panel's heartbeat rows, so two panels watching the same servers never share one.
 HAPANEL_INSTANCE = env.str("HAPANEL_INSTANCE", default=socket.gethostname())
 

@@ -24,8 +24,15 @@ def beat(now: float) -> None:
     redis().set(BEAT_KEY, now)
 
 
+POLLS_KEY = PREFIX + "polls"
+
+
 def worker(now: float) -> None:
-    redis().set(WORKER_KEY, now)
+    """A poll finished: the worker is alive, and one more poll is counted (for the scale figures)."""
+    pipe = redis().pipeline()
+    pipe.set(WORKER_KEY, now)
+    pipe.incr(POLLS_KEY)
+    pipe.execute()
 
 
 def release(client: redis_lib.Redis, key: str, token: str) -> None:

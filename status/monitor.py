@@ -80,6 +80,7 @@ def poll(pair: Pair, record: bool = True) -> PollResult:
         _watcher.unwatch(pair.pk)
     readings = poll_pair(
         pair.name, pair.topology, primary, secondary, interval=pair.poll_interval, lag_warning=pair.lag_warning,
+        wait_limit=settings.HEARTBEAT_WAIT,
     )
     checked_at = timezone.now()
     previous = {

@@ -13,14 +13,27 @@ from .node import NodeProbe
 _POOL = ThreadPoolExecutor(max_workers=64, thread_name_prefix="probe")
 
 
-def heartbeat_wait(interval: float) -> float:
+HEARTBEAT_WAIT = 0.3  # seconds a replica may take to show this poll's heartbeat
+STALE_MARGIN = 0.2
+
+
+def heartbeat_wait(interval: float, limit: float = HEARTBEAT_WAIT) -> float:
     """How long a replica may take to show this poll's heartbeat before it counts as late."""
-    return max(0.05, min(0.3, interval * 0.3))
+    return max(0.05, min(limit, interval * 0.3))
+
+
+def stale_after(wait: float) -> float:
+    """A heartbeat that did not arrive within the wait, and is older than this, means a silent link.
+
+    Tied to the wait, not to the poll interval: re-polls of an unsettled pair write heartbeats more
+    often, and a fixed one-second bound would let a cut hide behind their fresh rows.
+    """
+    return wait + STALE_MARGIN
 
 
 def poll_pair(
     name: str, topology: str, primary: NodeProbe, secondary: NodeProbe, *,
-    interval: float = 1.0, lag_warning: float = 5.0, heartbeat_stale: float = 1.0,
+    interval: float = 1.0, lag_warning: float = 5.0, wait_limit: float = HEARTBEAT_WAIT,
 ) -> PairReadings:
     # Phase 1: each node's own view, and the monitor's heartbeat written on each source.
     # Concurrent, so that a hung node costs its own timeout and never delays the other.
@@ -32,7 +45,7 @@ def poll_pair(
     directions = [("primary", "secondary")]
     if topology == "bidirectional":
         directions.append(("secondary", "primary"))
-    wait = heartbeat_wait(interval)
+    wait = heartbeat_wait(interval, wait_limit)
     futures = {}
     for source, replica in directions:
         if readings[replica].reach is Reach.OK and not readings[replica].parse_error:
@@ -46,7 +59,7 @@ def poll_pair(
         readings[replica] = replace(readings[replica], peer_heartbeat=future.result())
     return PairReadings(
         name=name, topology=topology, primary=readings["primary"], secondary=readings["secondary"],
-        poll_interval=interval, lag_warning=lag_warning, heartbeat_stale=heartbeat_stale,
+        poll_interval=interval, lag_warning=lag_warning, heartbeat_stale=stale_after(wait),
     )
 
 

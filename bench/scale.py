@@ -1,0 +1,160 @@
+"""Scale benchmark: N pairs polled every 5 s by the real beat and worker(s) on this machine.
+
+Starts K sandbox pairs (real mariadbd), registers N pairs spread over them (each pair its own
+connections, as with distinct servers), runs beat + workers, and samples for `--seconds`:
+freshness (age of each pair's last reading: p50/p99/max), worker CPU per poll, worker memory,
+and the time to detect one sandbox primary crashed during the run.
+
+    HAPANEL_DEVELOPMENT=1 .venv/bin/python bench/scale.py --pairs 100,500,1000,2000 [--sandboxes 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+from common import ROOT, configure, pct, start_worker, stop, wait
+
+
+def _tree(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            children = open(f"/proc/{p}/task/{p}/children").read().split()
+        except OSError:
+            children = []
+        todo.extend(int(c) for c in children)
+    return out
+
+
+def cpu_rss(pid: int) -> tuple[float, float]:
+    ticks, pages = os.sysconf("SC_CLK_TCK"), os.sysconf("SC_PAGE_SIZE")
+    cpu = rss = 0.0
+    for p in _tree(pid):
+        try:
+            fields = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+            cpu += (int(fields[11]) + int(fields[12])) / ticks
+            rss += int(open(f"/proc/{p}/statm").read().split()[1]) * pages / 2**20
+        except OSError:
+            continue
+    return cpu, rss
+
+
+def register(sandboxes, n: int, interval: float):
+    from status.models import Node, Pair
+    from status.sandbox.pair import MONITOR_USER
+
+    Pair.all_objects.all().delete()
+    pairs = []
+    for i in range(n):
+        sb = sandboxes[i % len(sandboxes)]
+        pair = Pair.objects.create(name=f"scale-{i:04d}", topology=Pair.BIDIRECTIONAL, poll_interval=interval)
+        ca = sb.ca_file.read_text()
+        for spec in sb.nodes():
+            node = Node(pair=pair, role=spec.role, host="127.0.0.1", port=spec.port, monitor_user=MONITOR_USER,
+                        tls_mode=Node.TLS_VERIFY_IDENTITY, ca_cert=ca)
+            node.set_password(sb.monitor_password)
+            node.save()
+        pairs.append(pair)
+    return pairs
+
+
+def run(n: int, sandboxes, var, seconds: float, interval: float, workers: int, concurrency: int) -> dict:
+    from django.db import connection
+    from django.utils import timezone
+
+    from status.models import Pair, Transition
+
+    register(sandboxes, n, interval)
+    procs = [start_worker(var, name=f"scale{w}", beat=(w == 0), concurrency=concurrency) for w in range(workers)]
+    try:
+        wait(lambda: Pair.objects.filter(last_checked__isnull=False).count() == n, 60 + n / 20,
+             f"all {n} pairs polled once", interval=0.5)
+        time.sleep(interval)  # settle into the rhythm
+        cpu0 = sum(cpu_rss(p.pid)[0] for p in procs)
+        polls0 = _polls()
+        ages: list[float] = []
+        started = time.monotonic()
+        crashed_at = detected = None
+        victim = sandboxes[-1]
+        victim_pair = Pair.objects.filter(name=f"scale-{len(sandboxes) - 1:04d}").first()
+        while time.monotonic() - started < seconds:
+            now = timezone.now()
+            ages.extend((now - t).total_seconds() for t in Pair.objects.values_list("last_checked", flat=True) if t)
+            if crashed_at is None and time.monotonic() - started > seconds / 2:
+                crashed_at = time.time()
+                victim.fault("crash-primary")
+            if crashed_at and detected is None and Transition.objects.filter(
+                    pair=victim_pair, kind="ha", new_status="Failed").exists():
+                detected = time.time() - crashed_at
+            time.sleep(1.0)
+        if crashed_at and detected is None:
+            wait(lambda: Transition.objects.filter(pair=victim_pair, kind="ha", new_status="Failed").exists(),
+                 30, "the crash to be detected")
+            detected = time.time() - crashed_at
+        cpu1, rss = (sum(x) for x in zip(*(cpu_rss(p.pid) for p in procs), strict=True))
+        polls = _polls() - polls0
+        victim.heal()
+    finally:
+        for p in procs:
+            stop(p)
+        connection.close()
+    return {"n": n, "p50": pct(ages, 50), "p99": pct(ages, 99), "max": max(ages), "polls": polls,
+            "cpu_ms": 1000 * (cpu1 - cpu0) / max(polls, 1), "rss": rss, "detect": detected,
+            "polls_per_s": polls / seconds}
+
+
+def _polls() -> int:
+    import redis
+    from django.conf import settings
+
+    return int(redis.Redis.from_url(settings.REDIS_URL).get("hapanel:polls") or 0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", default="100,500,1000,2000")
+    parser.add_argument("--sandboxes", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=120)
+    parser.add_argument("--interval", type=float, default=5.0)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args()
+    try:
+        sizes = [int(x) for x in args.pairs.split(",")]
+    except ValueError:
+        parser.error(f"--pairs takes whole numbers separated by commas, not {args.pairs!r}")
+    var = configure("scale", redis_db=11)
+    import redis
+
+    from status.sandbox import SandboxPair
+
+    redis.Redis.from_url("redis://127.0.0.1:6379/11").flushdb()
+    sandboxes = []
+    try:
+        for k in range(args.sandboxes):
+            sb = SandboxPair(var / f"sandbox-{k}", 3700 + 10 * k)
+            if sb.state:
+                sb.down()
+                sb = SandboxPair(var / f"sandbox-{k}", 3700 + 10 * k)
+            sb.up()
+            sandboxes.append(sb)
+        print(f"{len(sandboxes)} sandbox pairs up; interval {args.interval} s; {args.workers} worker(s) x "
+              f"{args.concurrency} threads; sampling {args.seconds:.0f} s; {ROOT}")
+        print("| pairs | polls/s | freshness p50 s | p99 s | max s | worker CPU ms/poll | worker RSS MiB "
+              "| crash detected s |")
+        print("|---|---|---|---|---|---|---|---|")
+        for n in sizes:
+            r = run(n, sandboxes, var, args.seconds, args.interval, args.workers, args.concurrency)
+            print(f"| {r['n']} | {r['polls_per_s']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['max']:.2f} "
+                  f"| {r['cpu_ms']:.1f} | {r['rss']:.0f} | {r['detect']:.2f} |", flush=True)
+    finally:
+        for sb in sandboxes:
+            sb.down()
+
+
+if __name__ == "__main__":
+    main()
