@@ -9,6 +9,7 @@ on the tuned sandbox and once on `sandbox up --untuned` (MariaDB's own 60 s time
 from __future__ import annotations
 
 import argparse
+import random
 import time
 
 from common import ROOT, configure, pct, start_worker, stop, wait
@@ -34,11 +35,12 @@ def run(tuned: bool, faults: list[str], runs: int, var) -> list[tuple]:
         sandbox = SandboxPair(var / ("sandbox" if tuned else "sandbox-untuned"), 3517 if tuned else 3527,
                               tuned=tuned)
     sandbox.up()
-    Pair.objects.all().delete()
-    pair = register(sandbox, name="bench")
-    worker = start_worker(var)
+    worker = None
     rows = []
     try:
+        Pair.objects.all().delete()
+        pair = register(sandbox, name="bench")
+        worker = start_worker(var)
         def status_is(ha: str, repl: str):
             return lambda: Pair.objects.filter(pk=pair.pk, ha_status=ha, repl_status=repl).exists()
 
@@ -49,6 +51,8 @@ def run(tuned: bool, faults: list[str], runs: int, var) -> list[tuple]:
             for _ in range(runs):
                 wait(status_is("Alive", "Alive"), 120, "Alive/Alive before the fault")
                 last = Transition.objects.order_by("-id").values_list("id", flat=True).first() or 0
+                # A fault does not wait for the monitor's rhythm: inject at a random phase of the interval.
+                time.sleep(random.uniform(0, pair.poll_interval))
                 t0 = time.time()
                 sandbox.fault(fault)
                 t = wait(lambda: Transition.objects.filter(id__gt=last, kind=kind, new_status="Failed").first(),  # noqa: B023
@@ -64,7 +68,8 @@ def run(tuned: bool, faults: list[str], runs: int, var) -> list[tuple]:
                          pct(recover, 50), pct(recover, 99), cause, ",".join(sorted(set(wrong))) or "-"))
             print(_row(rows[-1]), flush=True)
     finally:
-        stop(worker)
+        if worker is not None:
+            stop(worker)
         sandbox.down()
     return rows
 
