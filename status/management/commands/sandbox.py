@@ -34,6 +34,9 @@ class Command(BaseCommand):
 
                     pair = register(sandbox)
                     self.stdout.write(f"registered as pair {pair.name!r} (id {pair.pk})")
+                    from status.emergency.demo import seed
+
+                    self.stdout.write(seed(sandbox, pair).login_line(f"{settings.SITE_URL}/emergency/"))
             elif action == "down":
                 self.stdout.write(sandbox.down())
             elif action == "status":
