@@ -22,18 +22,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.services import wait_for
+from tests.services import free_port, wait_for
 
 MIB_DIR = Path(__file__).resolve().parent.parent / "docs"
 # Net-SNMP's own IETF MIBs are non-free in Debian; Erlang's SNMP package ships the ones HAPANEL-MIB imports.
 IETF_MIB_DIRS = [d for d in (Path("/usr/share/snmp/mibs/ietf"), *Path("/usr/lib/erlang/lib").glob("snmp-*/mibs"))
                  if d.is_dir()]
-
-
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass

@@ -44,3 +44,12 @@ def ensure_redis(url: str) -> None:
         check=True, capture_output=True,
     )
     wait_for(client.ping, 10, f"redis-server on {parsed.hostname}:{parsed.port}")
+
+
+def free_port(kind: int = 1) -> int:
+    """A port nothing listens on right now (kind: socket.SOCK_STREAM=1 or SOCK_DGRAM=2)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -6,57 +6,23 @@ Debian's Chromium driven by Playwright. A screenshot of each state is saved unde
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import urllib.request
-
 import pytest
-from django.conf import settings
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
+from tests import browser
 from tests.pairdata import user
-from tests.services import wait_for
-from tests.workers import database_url
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
-def web_server(transactional_db, output_dir):
-    port = _free_port()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": database_url()}
-    log = open(output_dir / "runserver.log", "ab")  # noqa: SIM115 (the child keeps it)
-    proc = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload", "--insecure"],
-        cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        if proc.poll() is not None:
-            raise AssertionError(f"runserver exited with {proc.returncode}: see {output_dir / 'runserver.log'}")
-        return urllib.request.urlopen(f"{url}/healthz", timeout=1).status == 200
-
-    wait_for(up, 30, f"the web server on {url}", interval=0.2)
-    yield url
-    proc.terminate()
-    proc.wait(10)
+def web_server(transactional_db):
+    with browser.web_server("status-runserver") as url:
+        yield url
 
 
 def test_board_follows_a_primary_crash_without_reload(web_server, worker, sandbox_pair, healthy, output_dir):
     user("viewer", username="ops", password="wall-screen-password")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 800})
+    with browser.chromium() as chromium:
+        page = chromium.new_page(viewport={"width": 1400, "height": 800})
         page.goto(f"{web_server}/")
         expect(page).to_have_url(f"{web_server}/login/?next=/")
         page.fill("#id_username", "ops")
@@ -89,4 +55,3 @@ def test_board_follows_a_primary_crash_without_reload(web_server, worker, sandbo
         expect(page.locator("h2", has_text="Transitions")).to_be_visible()
         expect(page.locator("table.transitions")).to_contain_text("Alive → Failed")
         page.screenshot(path=str(output_dir / "status-4-pair.png"), full_page=True)
-        browser.close()

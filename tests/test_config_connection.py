@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-import socket
 
 import pytest
 
 from status.models import Pair
 from status.sandbox.certs import make_ca
 from status.sandbox.pair import MONITOR_USER
+from tests.services import free_port
 from tests.test_config_fixtures import pair_data
 
 pytest_plugins = ["tests.test_config_fixtures"]  # admin_client, admin_user, viewer_client
@@ -82,14 +82,8 @@ def test_wrong_ca_is_named(admin_client, healthy):
     assert "Reachable no: tls" in text and "CERTIFICATE_VERIFY_FAILED" in text, text
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_stopped_node_is_named(admin_client, healthy):
-    html = run(admin_client, sandbox_form(healthy, primary={"port": str(_free_port())}))
+    html = run(admin_client, sandbox_form(healthy, primary={"port": str(free_port())}))
     text = node_text(html, "primary")
     assert "Reachable no: refused (error 2003)" in text and "Connection refused" in text, text
 

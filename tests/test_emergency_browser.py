@@ -3,84 +3,49 @@ the password hidden again, log out; the outbox holds exactly those events."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import urllib.request
-
 import pytest
-from django.conf import settings
 
 from status.emergency.models import OutboxEvent
-from tests.services import wait_for
+from tests.browser import chromium, web_server
 from tests.test_emergency_e2e import demo_vault  # noqa: F401
-from tests.workers import database_url
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
 def server(transactional_db):
-    port = free_port()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": database_url(),
-           "HAPANEL_EMERGENCY_REVEAL_SECONDS": "2"}
-    log_path = settings.TEST_OUTPUT / "emergency-runserver.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload",
-                                 "--insecure"], cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: urllib.request.urlopen(url + "/static/emergency/emergency.js", timeout=1).status == 200,
-                 30, f"runserver on port {port} (log: {log_path})")
+    with web_server("emergency-runserver", {"HAPANEL_EMERGENCY_REVEAL_SECONDS": "2"}) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def test_crash_scenario_in_a_real_browser(server, demo_vault, healthy):  # noqa: F811
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     pair, demo = demo_vault
     secret = demo.secrets[("db-prod-eu", "root")]
     secondary = pair.node("secondary").address  # no ORM inside playwright: it runs an event loop
     healthy.fault("crash-primary")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context()
-            context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
-            page = context.new_page()
-            page.goto(server + "/emergency/")
-            expect(page.locator("#em-banner")).to_contain_text("Read-only emergency access")
-            expect(page.locator("#em-banner")).to_contain_text(secondary)
-            page.fill("input[name=username]", "alice")
-            page.fill("input[name=password]", demo.passwords["alice"])
-            page.click("button[type=submit]")
-            page.fill("input[name=q]", "prod")
-            page.click(".em-search button")
-            row = page.locator("tr", has=page.locator("td", has_text="break-glass only"))
-            expect(page.locator(".em-accounts tbody tr")).to_have_count(2)
-            row.locator("button", has_text="Reveal").click()
-            expect(row.locator(".em-value")).to_have_text(secret)
-            row.locator(".em-copy").click()
-            expect(row.locator(".em-copy")).to_have_text("Copied")
-            assert page.evaluate("navigator.clipboard.readText()") == secret
-            expect(row.locator(".em-value")).to_have_count(0, timeout=5000)  # hidden again after 2 s here
-            expect(row.locator("button", has_text="Reveal")).to_be_visible()
-            assert secret not in page.content()
-            page.click(".em-logout button")
-            expect(page.locator("input[name=password]")).to_be_visible()
-        finally:
-            browser.close()
+    with chromium() as browser:
+        context = browser.new_context()
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+        page = context.new_page()
+        page.goto(server + "/emergency/")
+        expect(page.locator("#em-banner")).to_contain_text("Read-only emergency access")
+        expect(page.locator("#em-banner")).to_contain_text(secondary)
+        page.fill("input[name=username]", "alice")
+        page.fill("input[name=password]", demo.passwords["alice"])
+        page.click("button[type=submit]")
+        page.fill("input[name=q]", "prod")
+        page.click(".em-search button")
+        row = page.locator("tr", has=page.locator("td", has_text="break-glass only"))
+        expect(page.locator(".em-accounts tbody tr")).to_have_count(2)
+        row.locator("button", has_text="Reveal").click()
+        expect(row.locator(".em-value")).to_have_text(secret)
+        row.locator(".em-copy").click()
+        expect(row.locator(".em-copy")).to_have_text("Copied")
+        assert page.evaluate("navigator.clipboard.readText()") == secret
+        expect(row.locator(".em-value")).to_have_count(0, timeout=5000)  # hidden again after 2 s here
+        expect(row.locator("button", has_text="Reveal")).to_be_visible()
+        assert secret not in page.content()
+        page.click(".em-logout button")
+        expect(page.locator("input[name=password]")).to_be_visible()
     events = list(OutboxEvent.objects.filter(pair=pair).values_list("operation", "username", "account"))
     assert events == [("login", "alice", ""), ("password-retrieval", "alice", "root"), ("logout", "alice", "")]

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from status.models import Pair, Transition
-from tests.services import wait_for
+from tests.services import free_port, wait_for
 from tests.test_monitoring_e2e import flips, wait_status
 from tests.workers import Worker
 
@@ -60,16 +60,10 @@ def _age(pair_id: int) -> float:
     return (timezone.now() - last).total_seconds() if last else 0.0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def private_redis(output_dir):
     """A Redis of this test's own, so stopping it does not disturb anything else on the machine."""
-    port = _free_port()
+    port = free_port()
     cmd = [shutil.which("redis-server") or "redis-server", "--port", str(port), "--bind", "127.0.0.1",
            "--save", "", "--appendonly", "no"]
     log = open(output_dir / f"redis-{port}.log", "wb")  # noqa: SIM115

@@ -112,7 +112,7 @@ def inject(pair: SandboxPair, name: str, direction: str = "both") -> str:
     return did
 
 
-def heal(pair: SandboxPair, timeout: float = 30.0) -> str:
+def heal(pair: SandboxPair, timeout: float | None = None) -> str:
     """Undoes every injected fault and waits until both directions replicate again."""
     if not pair.state:
         raise SandboxError("no sandbox pair is running: run `manage.py sandbox up` first")
@@ -139,5 +139,6 @@ def heal(pair: SandboxPair, timeout: float = 30.0) -> str:
         pair.sql(spec.role, "START SLAVE")
     pair.faults.clear()
     pair._save_state()
-    pair.wait_replicating(timeout=timeout)
+    # An untuned replica reconnects only after MASTER_CONNECT_RETRY (60 s): wait for it, do not force it.
+    pair.wait_replicating(timeout=timeout or (30 if pair.tuned else 90))
     return "; ".join(did + ["both directions replicate again"])
