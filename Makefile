@@ -1,12 +1,24 @@
-.PHONY: run test lint down bench
+.PHONY: run test test-sqlite test-postgres lint down
+
+# The app database of the second test run; the machine's PostgreSQL (trust auth) by default.
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/hapanel
 
 run:  ## the panel with its sandbox pair, worker and web server on http://127.0.0.1:8000
 	./scripts/bootstrap.sh
 	./scripts/run.sh
 
-test:  ## the whole test suite (starts the test sandbox pair, Redis if needed, Celery workers)
+test:  ## the whole suite twice: on SQLite, then on PostgreSQL (real sandbox pair, Redis, Celery workers, Chromium)
 	./scripts/bootstrap.sh
 	.venv/bin/python -m pytest $(PYTEST_ARGS)
+	DATABASE_URL=$(PG_TEST_URL) .venv/bin/python -m pytest $(PYTEST_ARGS)
+
+test-sqlite:
+	./scripts/bootstrap.sh
+	.venv/bin/python -m pytest $(PYTEST_ARGS)
+
+test-postgres:
+	./scripts/bootstrap.sh
+	DATABASE_URL=$(PG_TEST_URL) .venv/bin/python -m pytest $(PYTEST_ARGS)
 
 lint:
 	./scripts/bootstrap.sh

@@ -39,4 +39,12 @@ if ! .venv/bin/python -c "import redis,sys; redis.Redis.from_url('${REDIS_URL:-r
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no --dir "$PWD/var" --logfile "$PWD/var/redis.log"
   for _ in $(seq 50); do redis-cli -p 6379 ping >/dev/null 2>&1 && break; sleep 0.1; done
 fi
-mkdir -p var
+mkdir -p var var/static
+
+# PostgreSQL for the second test run: the machine's own server; start it if it is installed but down.
+if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  if [ "$(id -u)" = 0 ] && command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+    echo "bootstrap: starting PostgreSQL"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+  fi
+fi
