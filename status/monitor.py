@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from dataclasses import dataclass
 
@@ -18,6 +19,8 @@ from .readings import PairHealth, PairReadings
 from .watch import Watcher
 
 _probes: dict[tuple[int, str], NodeProbe] = {}
+_details: dict[int, tuple[float, tuple]] = {}  # pair id -> (when this process last wrote its details, what)
+DETAILS_EVERY = 10.0  # seconds: readings that only changed in their numbers are written at this cadence
 _probes_lock = threading.Lock()
 _watcher: Watcher | None = None
 
@@ -91,13 +94,27 @@ def poll(pair: Pair, record: bool = True) -> PollResult:
     state = next_state(health, previous)
     transitions: list[Transition] = []
     if record:
-        snapshot = {"primary": reading_dict(readings.primary), "secondary": reading_dict(readings.secondary)}
+        details = _details_due(pair.pk, health, checked_at.timestamp())
+        snapshot = {"primary": reading_dict(readings.primary), "secondary": reading_dict(readings.secondary)} \
+            if details else None
         counters = {"ha_failing": state.get("ha_failing_polls", 0),
                     "repl_failing": state.get("replication_failing_polls", 0)}
-        transitions = recorder.record(pair.pk, health, checked_at, snapshot, counters)
+        transitions = recorder.record(pair.pk, health, checked_at, snapshot, counters, details=details)
     if _watcher is not None:
         _watcher.watch(pair.pk, [primary.socket(), secondary.socket()])
     return PollResult(readings, health, transitions, checked_at)
+
+
+def _details_due(pair_id: int, health: PairHealth, now: float) -> bool:
+    """Write the full health and readings documents only when something but a number changed, or
+    every DETAILS_EVERY seconds: at a thousand pairs these JSON writes are most of the database load."""
+    signature = (health.ha.status, health.ha.cause, health.replication.status, health.replication.cause,
+                 tuple(re.sub(r"\d+(\.\d+)?", "#", w) for w in health.warnings))
+    last = _details.get(pair_id)
+    if last is not None and last[1] == signature and now - last[0] < DETAILS_EVERY:
+        return False
+    _details[pair_id] = (now, signature)
+    return True
 
 
 def start_watcher(on_closed) -> None:

@@ -27,9 +27,14 @@ def _older(checked_at: dt.datetime) -> Q:
 
 def record(
     pair_id: int, health: PairHealth, checked_at: dt.datetime, readings: dict | None = None,
-    counters: dict | None = None,
+    counters: dict | None = None, details: bool = True,
 ) -> list[Transition]:
-    """Writes the verdict of one poll; returns the transitions it made (usually none)."""
+    """Writes the verdict of one poll; returns the transitions it made (usually none).
+
+    With `details=False` the health and readings documents are left as they are (the caller wrote
+    them recently and nothing but numbers changed); statuses, causes, lag and the check time are
+    always written, and a flip always writes everything.
+    """
     made: list[Transition] = []
     with transaction.atomic():
         pair = Pair.objects.filter(pk=pair_id).only("id", "paused", "ha_status", "repl_status").first()
@@ -40,11 +45,13 @@ def record(
             if t is not None:
                 made.append(t)
         extra = {
-            "health": health.to_dict(), "lag": health.lag, "last_checked": checked_at,
+            "lag": health.lag, "last_checked": checked_at,
             "ha_cause": health.ha.cause, "repl_cause": health.replication.cause,
         }
-        if readings is not None:
-            extra["readings"] = readings
+        if details or made:
+            extra["health"] = health.to_dict()
+            if readings is not None:
+                extra["readings"] = readings
         if counters:
             extra.update(counters)
         # Causes and details follow the newest poll only; an older, late poll leaves them alone.

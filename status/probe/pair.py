@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
-from status.readings import NodeReading, PairReadings, Reach
+from status.readings import NodeReading, PairReadings, Reach, plain
 
 from .node import NodeProbe
 
@@ -64,8 +64,4 @@ def poll_pair(
 
 
 def reading_dict(reading: NodeReading) -> dict:
-    from dataclasses import asdict
-
-    data = asdict(reading)
-    data["reach"] = str(reading.reach)
-    return data
+    return plain(reading)
