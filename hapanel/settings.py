@@ -116,10 +116,11 @@ CELERY_BEAT_SCHEDULE = {
 # Monitoring defaults (a pair may override interval, debounce and lag threshold).
 POLL_INTERVAL = env.float("HAPANEL_POLL_INTERVAL", default=1.0)
 STALE_MIN_SECONDS = env.float("HAPANEL_STALE_MIN_SECONDS", default=5.0)
-# While a pair is unsettled (not Alive/Alive, or a node unreachable) it is re-polled this often,
-# for at most RECHECK_WINDOW seconds after its last flip: fast recovery and hang detection.
+# While a pair is unsettled (not Alive/Alive, or a node unreachable) it is re-polled every quarter
+# interval (at least RECHECK_SECONDS), for RECHECK_WINDOW seconds after its last flip: fast recovery
+# and hang detection, without a storm when many pairs fail together.
 RECHECK_SECONDS = env.float("HAPANEL_RECHECK_SECONDS", default=0.25)
-RECHECK_WINDOW = env.float("HAPANEL_RECHECK_WINDOW", default=300.0)
+RECHECK_WINDOW = env.float("HAPANEL_RECHECK_WINDOW", default=60.0)
 HEARTBEAT_SCHEMA = env.str("HAPANEL_HEARTBEAT_SCHEMA", default="hapanel_monitor")
 # How long a replica may take to show the heartbeat written in the same poll; a link slower than
 # this (plus 0.2 s) counts as not flowing. Raise it for slow WAN links.

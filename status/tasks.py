@@ -78,27 +78,39 @@ def poll_pair(pair_id: int, reason: str = "") -> str:
     liveness.worker(now)
     liveness.push_lag(pair_id, now, result.health.lag)
     if _unsettled(pair, result):
-        poll_pair.apply_async((pair_id,), {"reason": "recheck"}, countdown=settings.RECHECK_SECONDS,
-                              expires=settings.RECHECK_SECONDS + pair.poll_interval)
+        # A quarter of the interval: 0.25 s at the default 1 s, and a slow pair stays cheap.
+        delay = max(settings.RECHECK_SECONDS, pair.poll_interval / 4)
+        poll_pair.apply_async((pair_id,), {"reason": "recheck"}, countdown=delay, expires=delay + pair.poll_interval)
     for t in result.transitions:
         log.info("pair %s: %s %s -> %s (%s)%s", pair.name, t.kind, t.old_status, t.new_status, t.cause,
                  f" [{reason}]" if reason else "")
     return f"{result.health.ha.status}/{result.health.replication.status}"
 
 
+_unreachable_since: dict[int, float] = {}  # pair id -> when this process first saw a node unreachable
+
+
 def _unsettled(pair: Pair, result: monitor.PollResult) -> bool:
-    """A pair worth re-polling before its next tick: something is off and it changed recently."""
+    """A pair worth re-polling before its next tick: something is off, and recently.
+
+    Recently: within RECHECK_WINDOW of the pair's last flip, or of the moment a node became
+    unreachable while the pair still looked Alive (a hung primary only shows as Failed once the
+    replica gives up, and rechecks are what see that moment).
+    """
     readings, health = result.readings, result.health
-    off = (
-        health.ha.status != "Alive" or health.replication.status != "Alive"
-        or any(r.reach != "ok" for r in (readings.primary, readings.secondary))
-    )
-    if not off:
+    now = result.checked_at.timestamp()
+    if any(r.reach != "ok" for r in (readings.primary, readings.secondary)):
+        since = _unreachable_since.setdefault(pair.pk, now)
+    else:
+        _unreachable_since.pop(pair.pk, None)
+        since = None
+    if health.ha.status == "Alive" and health.replication.status == "Alive" and since is None:
         return False
-    changes = [t for t in (pair.ha_since, pair.repl_since) if t] + [t.detected_at for t in result.transitions]
-    last_change = max(changes) if changes else None
-    recent = last_change is None or (result.checked_at - last_change).total_seconds() < settings.RECHECK_WINDOW
-    return recent or health.ha.status == "Alive"  # an unreachable node under an Alive pair: always recheck
+    changes = [t.timestamp() for t in (pair.ha_since, pair.repl_since) if t]
+    changes += [t.detected_at.timestamp() for t in result.transitions]
+    if since is not None:
+        changes.append(since)
+    return not changes or now - max(changes) < settings.RECHECK_WINDOW
 
 
 def sweep_stale() -> int:
