@@ -82,6 +82,10 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'hapanel.sqlite3'}")}
+# Workers run a poll task per pair per interval: reconnecting to PostgreSQL for each one costs more
+# than the poll itself. Kept connections are health-checked before reuse.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Workers and the web server write concurrently: wait for the lock instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {}).update(

@@ -27,14 +27,6 @@ def beat(now: float) -> None:
 POLLS_KEY = PREFIX + "polls"
 
 
-def worker(now: float) -> None:
-    """A poll finished: the worker is alive, and one more poll is counted (for the scale figures)."""
-    pipe = redis().pipeline()
-    pipe.set(WORKER_KEY, now)
-    pipe.incr(POLLS_KEY)
-    pipe.execute()
-
-
 def release(client: redis_lib.Redis, key: str, token: str) -> None:
     """Deletes the lock only if it is still ours (it may have expired and been taken)."""
     try:
@@ -61,6 +53,21 @@ def monitor_state(now: float | None = None, bound: float | None = None) -> dict:
 
 
 LAG_SAMPLES = 3600  # one hour at the default 1-s interval
+
+
+def finish_poll(client: redis_lib.Redis, lock: str, token: str, pair_id: int, now: float, lag: float | None) -> None:
+    """After a poll, in one round trip: release its lock, mark the worker alive, count it, keep its lag."""
+    key = f"{PREFIX}lag:{pair_id}"
+    try:
+        pipe = client.pipeline(transaction=False)
+        pipe.eval(_RELEASE, 1, lock, token)
+        pipe.set(WORKER_KEY, now)
+        pipe.incr(POLLS_KEY)
+        pipe.lpush(key, f"{now:.1f}:{'' if lag is None else f'{lag:.3f}'}")
+        pipe.ltrim(key, 0, LAG_SAMPLES - 1)
+        pipe.execute()
+    except redis_lib.RedisError:
+        pass  # the lock expires by itself; liveness and the chart catch up at the next poll
 
 
 def push_lag(pair_id: int, now: float, lag: float | None) -> None:

@@ -72,11 +72,10 @@ def poll_pair(pair_id: int, reason: str = "") -> str:
         return "busy"
     try:
         result = monitor.poll(pair)
-    finally:
+    except BaseException:
         liveness.release(client, lock, token)
-    now = time.time()
-    liveness.worker(now)
-    liveness.push_lag(pair_id, now, result.health.lag)
+        raise
+    liveness.finish_poll(client, lock, token, pair_id, time.time(), result.health.lag)
     if _unsettled(pair, result):
         # A quarter of the interval: 0.25 s at the default 1 s, and a slow pair stays cheap.
         delay = max(settings.RECHECK_SECONDS, pair.poll_interval / 4)

@@ -20,55 +20,64 @@ class Watcher:
         self.on_closed = on_closed
         self.tick = tick
         self._lock = threading.Lock()
-        self._wanted: dict[int, list] = {}  # pair id -> sockets to watch while the pair is idle
-        self._version = 0
+        # Changes are queued and applied by the watcher thread itself: a selector is not thread-safe,
+        # and applying only the changes keeps a poll's cost independent of how many pairs are watched.
+        self._changes: dict[int, list] = {}  # pair id -> sockets to watch now ([] = stop watching)
         self._thread: threading.Thread | None = None
 
     def watch(self, pair_id: int, sockets: list) -> None:
         with self._lock:
-            self._wanted[pair_id] = [s for s in sockets if s is not None]
-            self._version += 1
+            self._changes[pair_id] = [s for s in sockets if s is not None]
         self._ensure_running()
 
     def unwatch(self, pair_id: int) -> None:
         with self._lock:
-            if self._wanted.pop(pair_id, None) is not None:
-                self._version += 1
+            self._changes[pair_id] = []
 
     def _ensure_running(self) -> None:
         if self._thread is None or not self._thread.is_alive():
             self._thread = threading.Thread(target=self._run, name="hapanel-watch", daemon=True)
             self._thread.start()
 
+    def _apply(self, sel: selectors.BaseSelector, watched: dict[int, list]) -> None:
+        with self._lock:
+            changes, self._changes = self._changes, {}
+        for pair_id, sockets in changes.items():
+            for sock in watched.pop(pair_id, []):
+                try:
+                    sel.unregister(sock)
+                except (KeyError, ValueError, OSError):
+                    pass
+            kept = []
+            for sock in sockets:
+                try:
+                    if sock.fileno() >= 0:
+                        sel.register(sock, selectors.EVENT_READ, pair_id)
+                        kept.append(sock)
+                except (KeyError, ValueError, OSError):
+                    continue
+            if kept:
+                watched[pair_id] = kept
+
     def _run(self) -> None:
         sel = selectors.DefaultSelector()
-        seen_version = -1
+        watched: dict[int, list] = {}
         while True:
-            with self._lock:
-                if self._version != seen_version:
-                    seen_version = self._version
-                    wanted = {id(s): (pid, s) for pid, socks in self._wanted.items() for s in socks}
-                else:
-                    wanted = None
-            if wanted is not None:
-                for key in list(sel.get_map().values()):
-                    sel.unregister(key.fileobj)
-                for pid, sock in wanted.values():
-                    try:
-                        if sock.fileno() >= 0:
-                            sel.register(sock, selectors.EVENT_READ, pid)
-                    except (ValueError, OSError, KeyError):
-                        continue
-            if not sel.get_map():
+            self._apply(sel, watched)
+            if not watched:
                 threading.Event().wait(self.tick)
                 continue
             try:
                 events = sel.select(self.tick)
-            except (OSError, ValueError):
-                seen_version = -1  # a socket was closed under us: rebuild
+            except (OSError, ValueError):  # a socket was closed under us: start afresh
+                sel.close()
+                sel, stale = selectors.DefaultSelector(), watched
+                watched = {}
+                with self._lock:
+                    for pair_id, sockets in stale.items():
+                        self._changes.setdefault(pair_id, sockets)
                 continue
-            fired = {key.data for key, _ in events}
-            for pair_id in fired:
+            for pair_id in {key.data for key, _ in events}:
                 self.unwatch(pair_id)  # one trigger per closure; the next poll re-arms it
                 try:
                     self.on_closed(pair_id)
