@@ -55,27 +55,33 @@ def monitor_state(now: float | None = None, bound: float | None = None) -> dict:
 LAG_SAMPLES = 3600  # one hour at the default 1-s interval
 
 
-def finish_poll(client: redis_lib.Redis, lock: str, token: str, pair_id: int, now: float, lag: float | None) -> None:
-    """After a poll, in one round trip: release its lock, mark the worker alive, count it, keep its lag."""
+def _lag_sample(now: float, lag: float | None, regular: bool) -> str:
+    return f"{now:.1f}:{'' if lag is None else f'{lag:.3f}'}:{'r' if regular else 'x'}"
+
+
+def finish_poll(client: redis_lib.Redis, lock: str, token: str, pair_id: int, now: float, lag: float | None,
+                regular: bool = True) -> None:
+    """After a poll, in one round trip: release its lock, mark the worker alive, count it, keep its lag
+    (stamped with the poll's start, `now`, so the history also shows the polling rhythm)."""
     key = f"{PREFIX}lag:{pair_id}"
     try:
         pipe = client.pipeline(transaction=False)
         pipe.eval(_RELEASE, 1, lock, token)
         pipe.set(WORKER_KEY, now)
         pipe.incr(POLLS_KEY)
-        pipe.lpush(key, f"{now:.1f}:{'' if lag is None else f'{lag:.3f}'}")
+        pipe.lpush(key, _lag_sample(now, lag, regular))
         pipe.ltrim(key, 0, LAG_SAMPLES - 1)
         pipe.execute()
     except redis_lib.RedisError:
         pass  # the lock expires by itself; liveness and the chart catch up at the next poll
 
 
-def push_lag(pair_id: int, now: float, lag: float | None) -> None:
+def push_lag(pair_id: int, now: float, lag: float | None, regular: bool = True) -> None:
     """Keeps the pair's recent heartbeat lag in Redis for the pair page's chart (not in the app DB)."""
     key = f"{PREFIX}lag:{pair_id}"
     try:
         pipe = redis().pipeline()
-        pipe.lpush(key, f"{now:.1f}:{'' if lag is None else f'{lag:.3f}'}")
+        pipe.lpush(key, _lag_sample(now, lag, regular))
         pipe.ltrim(key, 0, LAG_SAMPLES - 1)
         pipe.execute()
     except redis_lib.RedisError:
@@ -83,14 +89,17 @@ def push_lag(pair_id: int, now: float, lag: float | None) -> None:
 
 
 def lag_history(pair_id: int, since: float) -> list[tuple[float, float | None]]:
-    """(time, lag seconds or None when unknown), oldest first, newer than `since`."""
+    """(time, lag seconds or None when unknown), oldest first, newer than `since`.
+
+    A sample is `time:lag[:kind]`; kind `r` marks a regular poll, `x` a recheck or an immediate one."""
     try:
         raw = redis().lrange(f"{PREFIX}lag:{pair_id}", 0, LAG_SAMPLES - 1)
     except redis_lib.RedisError:
         return []
     out = []
     for item in raw:
-        ts, _, lag = item.decode().partition(":")
+        ts, _, rest = item.decode().partition(":")
+        lag = rest.partition(":")[0]
         if float(ts) >= since:
             out.append((float(ts), float(lag) if lag else None))
     return out[::-1]

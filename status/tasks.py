@@ -31,10 +31,12 @@ def _start_watcher(**_kwargs) -> None:
 
 @shared_task(ignore_result=True)
 def dispatch() -> int:
-    """Each beat tick: queue a poll for every pair that is due, at most once per interval.
+    """Each beat tick: queue a poll for every pair that is due and not already queued.
 
-    The due-marker in Redis (SET NX with the interval as expiry) makes a second beat, started
-    by mistake, harmless: it finds every marker set and queues nothing.
+    Two markers in Redis keep this idempotent: `due:<id>` is set by the poll itself when it starts
+    (so a pair is polled at most once per interval, however late its task ran), `queued:<id>` by
+    the dispatch that queued it (so a second beat, started by mistake, queues nothing more). A task
+    lost with its worker frees its pair when `queued` expires, after one interval.
     """
     liveness.beat(time.time())
     # Sweep first: after a monitor outage the history then shows the blind gap (monitor-stale)
@@ -43,12 +45,14 @@ def dispatch() -> int:
     client = liveness.redis()
     queued = 0
     pairs = list(Pair.objects.values_list("id", "poll_interval"))
-    pipe = client.pipeline()
-    for pair_id, interval in pairs:
-        pipe.set(f"{liveness.PREFIX}due:{pair_id}", 1, nx=True, px=max(100, int(interval * 900)))
-    for (pair_id, interval), fresh in zip(pairs, pipe.execute(), strict=True):
+    due = client.mget([f"{liveness.PREFIX}due:{pair_id}" for pair_id, _ in pairs]) if pairs else []
+    candidates = [(pair_id, interval) for (pair_id, interval), polled in zip(pairs, due, strict=True) if not polled]
+    pipe = client.pipeline(transaction=False)
+    for pair_id, interval in candidates:
+        pipe.set(f"{liveness.PREFIX}queued:{pair_id}", 1, nx=True, px=max(100, int(interval * 1000)))
+    for (pair_id, interval), fresh in zip(candidates, pipe.execute(), strict=True):
         if fresh:
-            poll_pair.apply_async((pair_id,), expires=interval)
+            poll_pair.apply_async((pair_id,), {"regular": True}, expires=interval)
             queued += 1
     return queued
 
@@ -59,23 +63,33 @@ def sweep() -> int:
 
 
 @shared_task(ignore_result=True)
-def poll_pair(pair_id: int, reason: str = "") -> str:
-    """One poll of one pair; skipped when another poll of it is in flight (any worker)."""
+def poll_pair(pair_id: int, reason: str = "", regular: bool = False) -> str:
+    """One poll of one pair; skipped when another poll of it is in flight (any worker), or, for the
+    regular polls queued by `dispatch`, when the pair was already polled in this interval."""
     client = liveness.redis()
     lock, token = f"{liveness.PREFIX}lock:{pair_id}", uuid.uuid4().hex
     pair = Pair.objects.filter(pk=pair_id).first()
     if pair is None:
         monitor.forget(pair_id)
         return "gone"
-    ttl_ms = int(max(pair.poll_interval, 3.0) * 1000)
+    if regular:
+        pipe = client.pipeline(transaction=False)
+        pipe.delete(f"{liveness.PREFIX}queued:{pair_id}")
+        pipe.set(f"{liveness.PREFIX}due:{pair_id}", 1, nx=True, px=max(100, int(pair.poll_interval * 900)))
+        if not pipe.execute()[1]:
+            return "already polled in this interval"
+    # A poll lasts at most a connect timeout plus a read timeout plus the heartbeat wait (about 1 s):
+    # a worker lost mid-poll holds its pairs no longer than this.
+    ttl_ms = int(max(pair.poll_interval, 2.0) * 1000)
     if not client.set(lock, token, nx=True, px=ttl_ms):
         return "busy"
+    started = time.time()
     try:
         result = monitor.poll(pair)
     except BaseException:
         liveness.release(client, lock, token)
         raise
-    liveness.finish_poll(client, lock, token, pair_id, time.time(), result.health.lag)
+    liveness.finish_poll(client, lock, token, pair_id, started, result.health.lag, regular)
     if _unsettled(pair, result):
         # A quarter of the interval: 0.25 s at the default 1 s, and a slow pair stays cheap.
         delay = max(settings.RECHECK_SECONDS, pair.poll_interval / 4)

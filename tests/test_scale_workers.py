@@ -1,0 +1,55 @@
+"""Several workers and beats share the pairs: each pair polled once per interval, none lost with a worker."""
+
+from __future__ import annotations
+
+import time
+
+from django.utils import timezone
+
+from status import liveness
+from status.models import Node, Pair
+from status.sandbox_registry import register
+from tests.services import wait_for
+from tests.workers import Worker
+
+PAIRS = 12
+
+
+def _pairs(sandbox) -> list[int]:
+    ids = []
+    for i in range(PAIRS):
+        pair = register(sandbox, name=f"fleet-{i:02d}")
+        ids.append(pair.pk)
+    return ids
+
+
+def _poll_times(pair_id: int, since: float) -> list[float]:
+    """Start times of the regular polls (rechecks, when a loaded machine times a node out, are extra)."""
+    raw = liveness.redis().lrange(f"{liveness.PREFIX}lag:{pair_id}", 0, -1)
+    times = [float(s.split(":")[0]) for s in (r.decode() for r in raw) if s.endswith(":r")]
+    return sorted(t for t in times if t >= since)
+
+
+def test_two_workers_two_beats_poll_each_pair_once_per_interval(transactional_db, redis_url, flush_redis, healthy):
+    ids = _pairs(healthy)
+    workers = [Worker("fleet-a", beat=True).start(), Worker("fleet-b", beat=True).start()]
+    try:
+        wait_for(lambda: Pair.objects.filter(ha_status="Alive", repl_status="Alive").count() == PAIRS, 30,
+                 f"all {PAIRS} pairs Alive/Alive")
+        start = time.time()
+        wait_for(lambda: time.time() - start > 6, 10, "six intervals of polling", interval=0.5)
+        for pair_id in ids:
+            times = _poll_times(pair_id, start)
+            assert len(times) >= 4, f"pair {pair_id} polled only {len(times)} times in 6 s"
+            gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+            # Two beats tick independently; the due-marker, set when a poll starts, lets one through per interval.
+            assert min(gaps) > 0.85, f"pair {pair_id} polled twice within one interval: gaps {gaps}"
+
+        workers[0].kill()  # lost mid-run, with whatever it had in flight
+        killed_at = timezone.now()
+        wait_for(lambda: Pair.objects.filter(last_checked__gt=killed_at).count() == PAIRS, 2 * 1.0 + 1.5,
+                 "every pair to be polled by the surviving worker within two intervals")
+    finally:
+        for w in workers:
+            w.stop()
+    assert Node.objects.filter(pair_id__in=ids).count() == 2 * PAIRS
