@@ -148,6 +148,9 @@ class SandboxPair:
             return self._report_existing()
         started = time.monotonic()
         self._preflight()
+        from .faults import clear_link_rules
+
+        clear_link_rules(self)  # a cut left behind by a run that was killed would break the new pair
         try:
             self._create()
         except BaseException:
