@@ -72,6 +72,8 @@ def poll_pair(pair_id: int, reason: str = "", regular: bool = False) -> str:
     if pair is None:
         monitor.forget(pair_id)
         return "gone"
+    if reason == "recheck":
+        client.delete(f"{liveness.PREFIX}recheck:{pair_id}")
     if regular:
         pipe = client.pipeline(transaction=False)
         pipe.delete(f"{liveness.PREFIX}queued:{pair_id}")
@@ -91,9 +93,12 @@ def poll_pair(pair_id: int, reason: str = "", regular: bool = False) -> str:
         raise
     liveness.finish_poll(client, lock, token, pair_id, started, result.health.lag, regular)
     if _unsettled(pair, result):
-        # A quarter of the interval: 0.25 s at the default 1 s, and a slow pair stays cheap.
+        # A quarter of the interval: 0.25 s at the default 1 s, and a slow pair stays cheap. One
+        # pending recheck per pair at most: every poll asking for its own would multiply them.
         delay = max(settings.RECHECK_SECONDS, pair.poll_interval / 4)
-        poll_pair.apply_async((pair_id,), {"reason": "recheck"}, countdown=delay, expires=delay + pair.poll_interval)
+        if client.set(f"{liveness.PREFIX}recheck:{pair_id}", 1, nx=True, px=int((delay + pair.poll_interval) * 1000)):
+            poll_pair.apply_async((pair_id,), {"reason": "recheck"}, countdown=delay,
+                                  expires=delay + pair.poll_interval)
     for t in result.transitions:
         log.info("pair %s: %s %s -> %s (%s)%s", pair.name, t.kind, t.old_status, t.new_status, t.cause,
                  f" [{reason}]" if reason else "")
