@@ -268,12 +268,22 @@ def _guarded(judge: Callable[..., Verdict], d: Direction, *args: object) -> Verd
 # --- the pair ---------------------------------------------------------------------------------------------
 
 
+def _join(summaries) -> str:
+    """One sentence per fact: both directions of a dead node would otherwise say it twice."""
+    clauses: list[str] = []
+    for summary in summaries:
+        for clause in summary.split("; "):
+            if clause.lower() not in (c.lower() for c in clauses):
+                clauses.append(clause)
+    return "; ".join(clauses)
+
+
 def _combine(verdicts: list[Verdict]) -> Verdict:
     worst = max(verdicts, key=lambda v: RANK[v.status])  # the first direction among equals
     if worst.status == Status.ALIVE:
-        return Verdict(Status.ALIVE, C.OK, "; ".join(v.summary for v in verdicts), "",
+        return Verdict(Status.ALIVE, C.OK, _join(v.summary for v in verdicts), "",
                        {"directions": [v.evidence for v in verdicts]})
-    summary = "; ".join(v.summary for v in verdicts if v.status == worst.status)
+    summary = _join(v.summary for v in verdicts if v.status == worst.status)
     ev = dict(worst.evidence)
     others = [v for v in verdicts if v is not worst]
     if others:

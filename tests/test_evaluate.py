@@ -220,6 +220,13 @@ def test_primary_down_summary_and_evidence_name_node_and_direction():
     assert ev["io_running"] == "Connecting" and ev["last_io_errno"] == 2003
 
 
+def test_a_dead_primary_is_said_once_for_both_directions():
+    health = evaluate(pair(BI, p=P_REFUSED, s_ch=dict(io_running="Connecting", last_io_errno=2003,
+                                                      last_io_error=REFUSED_111)))
+    assert health.ha.summary.count("is down") == 1, health.ha.summary
+    assert "nothing is replicated secondary→primary" in health.ha.summary
+
+
 def test_apply_error_summary_quotes_errno_and_message():
     health = evaluate(pair(ONE, s_ch=dict(sql_running="No", last_sql_errno=1062,
                                           last_sql_error="Duplicate entry '5' for key 'PRIMARY'")))
