@@ -125,6 +125,7 @@ STALE_MIN_SECONDS = env.float("HAPANEL_STALE_MIN_SECONDS", default=5.0)
 # and hang detection, without a storm when many pairs fail together.
 RECHECK_SECONDS = env.float("HAPANEL_RECHECK_SECONDS", default=0.25)
 RECHECK_WINDOW = env.float("HAPANEL_RECHECK_WINDOW", default=60.0)
+RECHECK_MAX_INTERVAL = env.float("HAPANEL_RECHECK_MAX_INTERVAL", default=2.0)  # slower pairs are not rechecked
 HEARTBEAT_SCHEMA = env.str("HAPANEL_HEARTBEAT_SCHEMA", default="hapanel_monitor")
 # How long a replica may take to show the heartbeat written in the same poll; a link slower than
 # this (plus 0.2 s) counts as not flowing. Raise it for slow WAN links.

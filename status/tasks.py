@@ -116,6 +116,8 @@ def _unsettled(pair: Pair, result: monitor.PollResult) -> bool:
     replica gives up, and rechecks are what see that moment).
     """
     readings, health = result.readings, result.health
+    if pair.poll_interval > settings.RECHECK_MAX_INTERVAL:
+        return False  # a slow pair's next tick is soon enough, and a mass failure stays cheap
     now = result.checked_at.timestamp()
     if any(r.reach != "ok" for r in (readings.primary, readings.secondary)):
         since = _unreachable_since.setdefault(pair.pk, now)
