@@ -77,7 +77,12 @@ class Watcher:
                     for pair_id, sockets in stale.items():
                         self._changes.setdefault(pair_id, sockets)
                 continue
-            for pair_id in {key.data for key, _ in events}:
+            fired = {key.data for key, _ in events}
+            with self._lock:
+                # A pair with a change pending is being polled right now: its sockets are readable
+                # because they carry the poll's own answers, not because the server went away.
+                fired -= self._changes.keys()
+            for pair_id in fired:
                 self.unwatch(pair_id)  # one trigger per closure; the next poll re-arms it
                 try:
                     self.on_closed(pair_id)
