@@ -83,3 +83,17 @@ def sandbox_pair(transactional_db, healthy):
     from status.sandbox_registry import register
 
     return register(healthy)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_stray_database_sessions(django_db_setup, django_db_blocker):
+    """Before the test database is dropped, end the sessions that threads of the tests left open
+    (PostgreSQL refuses to drop a database in use, and the next run would then find it)."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cur:
+        cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()")
