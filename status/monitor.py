@@ -69,6 +69,7 @@ def _probe(pair: Pair, node: Node) -> NodeProbe:
 
 
 def forget(pair_id: int) -> None:
+    _details.pop(pair_id, None)
     with _probes_lock:
         for role in (Node.PRIMARY, Node.SECONDARY):
             probe = _probes.pop((pair_id, role), None)

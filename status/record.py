@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from .models import Pair, Transition
-from .readings import PairHealth, Status, Verdict  # noqa: F401
+from .readings import PairHealth, Status, Verdict
 
 FIELDS = {
     Transition.HA: ("ha_status", "ha_cause", "ha_since"),
@@ -106,9 +106,7 @@ def mark_stale(pair_id: int, reason: str, at: dt.datetime, cutoff: dt.datetime) 
 
 
 def _queue_alerts(transition_ids: list[int]) -> None:
-    """Hands new transitions to the alerting task (the alerts issue fills in the sending)."""
-    try:
-        from .tasks import notify_transitions
-    except ImportError:
-        return
+    """Hands new transitions to the alerting task (imported late: tasks imports this module)."""
+    from .tasks import notify_transitions
+
     notify_transitions.apply_async((transition_ids,))

@@ -58,11 +58,6 @@ def dispatch() -> int:
 
 
 @shared_task(ignore_result=True)
-def sweep() -> int:
-    return sweep_stale()
-
-
-@shared_task(ignore_result=True)
 def poll_pair(pair_id: int, reason: str = "", regular: bool = False) -> str:
     """One poll of one pair; skipped when another poll of it is in flight (any worker), or, for the
     regular polls queued by `dispatch`, when the pair was already polled in this interval."""
@@ -71,6 +66,7 @@ def poll_pair(pair_id: int, reason: str = "", regular: bool = False) -> str:
     pair = Pair.objects.filter(pk=pair_id).first()
     if pair is None:
         monitor.forget(pair_id)
+        _unreachable_since.pop(pair_id, None)
         return "gone"
     if reason == "recheck":
         client.delete(f"{liveness.PREFIX}recheck:{pair_id}")
@@ -137,7 +133,11 @@ def sweep_stale() -> int:
     """Pairs without a recorded poll for longer than their staleness bound turn Unknown."""
     now = timezone.now()
     made = 0
-    for pair in Pair.objects.exclude(ha_status="Unknown", repl_status="Unknown").only(
+    # Runs every tick: let the database drop every pair checked within the smallest bound.
+    recent = timezone.timedelta(seconds=settings.STALE_MIN_SECONDS)
+    candidates = Pair.objects.exclude(ha_status="Unknown", repl_status="Unknown").exclude(
+        last_checked__gte=now - recent)
+    for pair in candidates.only(
         "id", "poll_interval", "last_checked", "ha_status", "repl_status", "paused"
     ):
         bound = monitor.stale_after(pair)

@@ -28,7 +28,7 @@ class Watcher:
     def watch(self, pair_id: int, sockets: list) -> None:
         with self._lock:
             self._changes[pair_id] = [s for s in sockets if s is not None]
-        self._ensure_running()
+            self._ensure_running()
 
     def unwatch(self, pair_id: int) -> None:
         with self._lock:

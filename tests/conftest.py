@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from django.conf import settings
 
@@ -11,8 +9,8 @@ from status.sandbox import SandboxError, SandboxPair
 from tests import services
 
 
-def _fail_or_skip(message: str) -> None:
-    # In CI a missing service fails the run; on a laptop it fails too: nothing is skipped silently.
+def _fail(message: str) -> None:
+    # A service that cannot start fails the run, in CI and on a laptop alike: nothing is skipped.
     pytest.fail(message, pytrace=False)
 
 
@@ -25,7 +23,7 @@ def sandbox() -> SandboxPair:
     try:
         pair.up()
     except SandboxError as exc:
-        _fail_or_skip(f"the sandbox pair could not start: {exc}")
+        _fail(f"the sandbox pair could not start: {exc}")
     yield pair
     pair.down()
 
@@ -43,7 +41,7 @@ def redis_url() -> str:
     try:
         services.ensure_redis(settings.REDIS_URL)
     except RuntimeError as exc:
-        _fail_or_skip(str(exc))
+        _fail(str(exc))
     return settings.REDIS_URL
 
 
@@ -60,11 +58,6 @@ def output_dir():
     path = settings.TEST_OUTPUT
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _ci_flag():
-    os.environ.setdefault("CI", "")
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ PEM_TEXTAREA = forms.Textarea(attrs={"rows": 4, "cols": 64, "spellcheck": "false
 
 
 class PairForm(forms.ModelForm):
-    poll_interval = forms.FloatField(min_value=0.5, max_value=300, initial=1.0, label="Poll interval (s)",
+    poll_interval = forms.FloatField(min_value=0.5, max_value=300, initial=settings.POLL_INTERVAL,
+                                     label="Poll interval (s)",
                                      help_text="0.5 to 300 seconds")
     debounce = forms.IntegerField(min_value=1, max_value=10, initial=1,
                                   help_text="failing polls before Failed, 1 to 10")

@@ -166,13 +166,12 @@ class NodeProbe:
         if (flavour, version) != (self.flavour, self.version):  # upgraded in place: relearn next poll
             self.flavour, self.version = "", (0, 0, 0)
             raise UnreadableStatus(f"the server changed version to {v!r} since the last poll")
-        row = {"v": v, "sid": sid, "ro": ro}
         channels = parse_channels(self._query(replica_status_statement(self.flavour, self.version)))
         sock = self.socket()
         cipher = (sock.cipher() or ("",))[0] if isinstance(sock, ssl.SSLSocket) else ""
         return replace(
-            base, version=str(row.get("v") or ""), flavour=self.flavour, server_id=_int(row.get("sid")),
-            read_only=None if row.get("ro") is None else bool(int(row["ro"])),
+            base, version=str(v or ""), flavour=self.flavour, server_id=_int(sid),
+            read_only=None if _int(ro) is None else bool(_int(ro)),
             slave_net_timeout=_int(net_timeout), gtid_position=str(gtid or ""),
             channels=channels, tls_cipher=cipher,
         )
