@@ -12,6 +12,7 @@ def pair_extras(request: HttpRequest, pair: Pair) -> dict:
     from ..alerts.delivery import notifications_for_pair
     from ..alerts.flapping import is_flapping
     from ..config.changes import changes_for_pair
+    from ..emergency.outbox import outbox_backlog
 
     extras = {
         "is_admin": roles.is_admin(request.user),
@@ -19,7 +20,8 @@ def pair_extras(request: HttpRequest, pair: Pair) -> dict:
         "alert_flapping": is_flapping(pair),
         "changes": changes_for_pair(pair, 20),
     }
-    extras.update(_outbox(pair))
+    count, oldest = outbox_backlog(pair)
+    extras.update(outbox_count=count, outbox_oldest=oldest)
     return extras
 
 
@@ -27,12 +29,3 @@ def board_extras(request: HttpRequest) -> dict:
     from ..alerts.delivery import failing_channels
 
     return {"is_admin": roles.is_admin(request.user), "failing": failing_channels()}
-
-
-def _outbox(pair: Pair) -> dict:
-    try:
-        from ..emergency.outbox import outbox_backlog
-    except ImportError:  # emergency access not installed
-        return {}
-    count, oldest = outbox_backlog(pair)
-    return {"outbox_count": count, "outbox_oldest": oldest}
