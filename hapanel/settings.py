@@ -112,6 +112,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60}
 CELERY_TASK_DEFAULT_QUEUE = env.str("HAPANEL_QUEUE", default="hapanel")
+# Celery closes the database connection around every task unless this is set, and a new PostgreSQL
+# connection per poll was the largest cost at scale; tasks.py closes old connections the Django way
+# instead (CONN_MAX_AGE, CONN_HEALTH_CHECKS) before each task.
+CELERY_DB_REUSE_MAX = 2**31
 CELERY_BEAT_SCHEDULE = {
     # Ticks twice a second; each pair is still polled once per its own interval (see tasks.dispatch).
     "dispatch-due-pairs": {"task": "status.tasks.dispatch", "schedule": 0.5, "options": {"expires": 0.5}},
@@ -125,6 +129,8 @@ STALE_MIN_SECONDS = env.float("HAPANEL_STALE_MIN_SECONDS", default=5.0)
 # and hang detection, without a storm when many pairs fail together.
 RECHECK_SECONDS = env.float("HAPANEL_RECHECK_SECONDS", default=0.25)
 RECHECK_WINDOW = env.float("HAPANEL_RECHECK_WINDOW", default=60.0)
+# Regular polls travel in batches of up to POLL_BATCH pairs (one message, one database round per batch).
+POLL_BATCH = env.int("HAPANEL_POLL_BATCH", default=25)
 RECHECK_MAX_INTERVAL = env.float("HAPANEL_RECHECK_MAX_INTERVAL", default=2.0)  # slower pairs are not rechecked
 HEARTBEAT_SCHEMA = env.str("HAPANEL_HEARTBEAT_SCHEMA", default="hapanel_monitor")
 # How long a replica may take to show the heartbeat written in the same poll; a link slower than

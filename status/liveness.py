@@ -12,7 +12,14 @@ PREFIX = "hapanel:"
 BEAT_KEY = PREFIX + "beat"
 WORKER_KEY = PREFIX + "worker"
 
-_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
+# Deletes each lock only if it is still ours (it may have expired and been taken by another poll).
+_RELEASE = """
+local n = 0
+for _, key in ipairs(KEYS) do
+  if redis.call('get', key) == ARGV[1] then n = n + redis.call('del', key) end
+end
+return n
+"""
 
 
 @lru_cache(maxsize=1)
@@ -25,14 +32,6 @@ def beat(now: float) -> None:
 
 
 POLLS_KEY = PREFIX + "polls"
-
-
-def release(client: redis_lib.Redis, key: str, token: str) -> None:
-    """Deletes the lock only if it is still ours (it may have expired and been taken)."""
-    try:
-        client.eval(_RELEASE, 1, key, token)
-    except redis_lib.RedisError:
-        pass  # it expires by itself
 
 
 def monitor_state(now: float | None = None, bound: float | None = None) -> dict:
@@ -59,21 +58,25 @@ def _lag_sample(now: float, lag: float | None, regular: bool) -> str:
     return f"{now:.1f}:{'' if lag is None else f'{lag:.3f}'}:{'r' if regular else 'x'}"
 
 
-def finish_poll(client: redis_lib.Redis, lock: str, token: str, pair_id: int, now: float, lag: float | None,
-                regular: bool = True) -> None:
-    """After a poll, in one round trip: release its lock, mark the worker alive, count it, keep its lag
-    (stamped with the poll's start, `now`, so the history also shows the polling rhythm)."""
-    key = f"{PREFIX}lag:{pair_id}"
+def finish_polls(client: redis_lib.Redis, token: str, pair_ids: list[int], lags: dict[int, float | None],
+                 now: float, regular: bool = True) -> None:
+    """After a batch of polls, in one round trip: release their locks, mark the worker alive, count the
+    polls made (`lags` holds the pairs actually polled) and keep their lag, stamped with the batch's
+    start, `now`, so the history also shows the polling rhythm."""
     try:
         pipe = client.pipeline(transaction=False)
-        pipe.eval(_RELEASE, 1, lock, token)
+        if pair_ids:
+            pipe.eval(_RELEASE, len(pair_ids), *(f"{PREFIX}lock:{i}" for i in pair_ids), token)
         pipe.set(WORKER_KEY, now)
-        pipe.incr(POLLS_KEY)
-        pipe.lpush(key, _lag_sample(now, lag, regular))
-        pipe.ltrim(key, 0, LAG_SAMPLES - 1)
+        if lags:
+            pipe.incrby(POLLS_KEY, len(lags))
+        for pair_id, lag in lags.items():
+            key = f"{PREFIX}lag:{pair_id}"
+            pipe.lpush(key, _lag_sample(now, lag, regular))
+            pipe.ltrim(key, 0, LAG_SAMPLES - 1)
         pipe.execute()
     except redis_lib.RedisError:
-        pass  # the lock expires by itself; liveness and the chart catch up at the next poll
+        pass  # the locks expire by themselves; liveness and the chart catch up at the next poll
 
 
 def push_lag(pair_id: int, now: float, lag: float | None, regular: bool = True) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import threading
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -18,11 +20,16 @@ from .probe.pair import poll_pair, reading_dict
 from .readings import PairHealth, PairReadings
 from .watch import Watcher
 
-_probes: dict[tuple[int, str], NodeProbe] = {}
+# (pair id, role) -> (the node's stored settings, its kept probe). Comparing stored settings, not
+# targets, keeps the password decryption out of every poll: it only runs when a node's settings change.
+_probes: dict[tuple[int, str], tuple[tuple, NodeProbe]] = {}
 _details: dict[int, tuple[float, tuple]] = {}  # pair id -> (when this process last wrote its details, what)
 DETAILS_EVERY = 10.0  # seconds: readings that only changed in their numbers are written at this cadence
 _probes_lock = threading.Lock()
+log = logging.getLogger(__name__)
 _watcher: Watcher | None = None
+# Runs the pairs of a batch side by side; separate from the probes' own pool, which each poll uses.
+_pairs_pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="pair")
 
 
 @dataclass
@@ -55,16 +62,28 @@ def target_for(node: Node, pair: Pair) -> NodeTarget:
     )
 
 
+def _stored(node: Node, pair: Pair) -> tuple:
+    return (node.host, node.port, node.monitor_user, node.monitor_password_enc, node.tls_mode, node.ca_cert,
+            node.client_cert, node.client_key_enc, pair.poll_interval, pair.topology)
+
+
 def _probe(pair: Pair, node: Node) -> NodeProbe:
     """The kept probe of this node of this pair; rebuilt when the node's settings change."""
-    target = target_for(node, pair)
-    key = (pair.pk, node.role)
+    key, stored = (pair.pk, node.role), _stored(node, pair)
     with _probes_lock:
-        probe = _probes.get(key)
-        if probe is None or probe.target != target:
-            if probe is not None:
-                probe.close()
-            probe = _probes[key] = NodeProbe(target)
+        kept = _probes.get(key)
+    if kept is not None and kept[0] == stored:
+        return kept[1]
+    target = target_for(node, pair)
+    with _probes_lock:
+        kept = _probes.get(key)
+        if kept is not None and kept[1].target == target:
+            probe = kept[1]  # re-encrypted with a new key, or another poll rebuilt it first
+        else:
+            if kept is not None:
+                kept[1].close()
+            probe = NodeProbe(target)
+        _probes[key] = (stored, probe)
     return probe
 
 
@@ -72,38 +91,77 @@ def forget(pair_id: int) -> None:
     _details.pop(pair_id, None)
     with _probes_lock:
         for role in (Node.PRIMARY, Node.SECONDARY):
-            probe = _probes.pop((pair_id, role), None)
-            if probe is not None:
-                probe.close()
+            kept = _probes.pop((pair_id, role), None)
+            if kept is not None:
+                kept[1].close()
 
 
-def poll(pair: Pair, record: bool = True) -> PollResult:
-    nodes = {n.role: n for n in pair.nodes.all()}
+@dataclass
+class _Measured:
+    pair: Pair
+    readings: PairReadings
+    health: PairHealth
+    state: dict
+    checked_at: dt.datetime
+
+
+def _measure(pair: Pair) -> _Measured:
+    """Probe and evaluate one pair; touches no database (it runs in the batch's threads)."""
+    nodes = {n.role: n for n in pair.nodes.all()}  # prefetched by the caller
     primary, secondary = _probe(pair, nodes[Node.PRIMARY]), _probe(pair, nodes[Node.SECONDARY])
     if _watcher is not None:
         _watcher.unwatch(pair.pk)
-    readings = poll_pair(
-        pair.name, pair.topology, primary, secondary, interval=pair.poll_interval, lag_warning=pair.lag_warning,
-        wait_limit=settings.HEARTBEAT_WAIT,
-    )
-    checked_at = timezone.now()
+    try:
+        readings = poll_pair(
+            pair.name, pair.topology, primary, secondary, interval=pair.poll_interval,
+            lag_warning=pair.lag_warning, wait_limit=settings.HEARTBEAT_WAIT,
+        )
+    finally:
+        if _watcher is not None:
+            _watcher.watch(pair.pk, [primary.socket(), secondary.socket()])
     previous = {
         "ha": pair.ha_status, "replication": pair.repl_status, "debounce": pair.debounce,
         "ha_failing_polls": pair.ha_failing, "replication_failing_polls": pair.repl_failing,
     }
     health = evaluate(readings, previous)
-    state = next_state(health, previous)
-    transitions: list[Transition] = []
-    if record:
-        details = _details_due(pair.pk, health, checked_at.timestamp())
-        snapshot = {"primary": reading_dict(readings.primary), "secondary": reading_dict(readings.secondary)} \
-            if details else None
-        counters = {"ha_failing": state.get("ha_failing_polls", 0),
-                    "repl_failing": state.get("replication_failing_polls", 0)}
-        transitions = recorder.record(pair.pk, health, checked_at, snapshot, counters, details=details)
-    if _watcher is not None:
-        _watcher.watch(pair.pk, [primary.socket(), secondary.socket()])
-    return PollResult(readings, health, transitions, checked_at)
+    return _Measured(pair, readings, health, next_state(health, previous), timezone.now())
+
+
+def _outcome(m: _Measured) -> recorder.Outcome:
+    details = _details_due(m.pair.pk, m.health, m.checked_at.timestamp())
+    snapshot = {"primary": reading_dict(m.readings.primary), "secondary": reading_dict(m.readings.secondary)} \
+        if details else None
+    counters = {"ha_failing": m.state.get("ha_failing_polls", 0),
+                "repl_failing": m.state.get("replication_failing_polls", 0)}
+    return recorder.Outcome(m.pair.pk, m.health, m.checked_at, snapshot, counters, details)
+
+
+def poll(pair: Pair, record: bool = True) -> PollResult:
+    """One pair, in this thread (the nodes are loaded here when not prefetched)."""
+    m = _measure(pair)
+    made = recorder.record_many([_outcome(m)]).get(pair.pk, []) if record else []
+    return PollResult(m.readings, m.health, made, m.checked_at)
+
+
+def poll_many(pairs: list[Pair]) -> dict[int, PollResult]:
+    """Several pairs side by side (their nodes prefetched); each group that finishes together is recorded
+    in one transaction, so a pair with a hung node delays nobody else's verdict."""
+    if len(pairs) == 1:
+        return {pairs[0].pk: poll(pairs[0])}
+    results: dict[int, PollResult] = {}
+    pending = {_pairs_pool.submit(_measure, p) for p in pairs}
+    while pending:
+        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        measured = []
+        for f in done:
+            try:
+                measured.append(f.result())
+            except Exception:  # a bug in one pair's poll must not cost the others theirs
+                log.exception("poll failed")
+        made = recorder.record_many([_outcome(m) for m in measured])
+        for m in measured:
+            results[m.pair.pk] = PollResult(m.readings, m.health, made.get(m.pair.pk, []), m.checked_at)
+    return results
 
 
 def _details_due(pair_id: int, health: PairHealth, now: float) -> bool:

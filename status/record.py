@@ -8,6 +8,7 @@ one, so only one writer's UPDATE hits a row, and only that writer creates the Tr
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Q
@@ -25,39 +26,60 @@ def _older(checked_at: dt.datetime) -> Q:
     return Q(last_checked__isnull=True) | Q(last_checked__lt=checked_at)
 
 
+@dataclass
+class Outcome:
+    """One poll's verdict to record. With `details=False` the health and readings documents are left as
+    they are (written recently; nothing but numbers changed); statuses, causes, lag and the check time
+    are always written, and a flip always writes everything."""
+
+    pair_id: int
+    health: PairHealth
+    checked_at: dt.datetime
+    readings: dict | None = None
+    counters: dict | None = None
+    details: bool = True
+
+
 def record(
     pair_id: int, health: PairHealth, checked_at: dt.datetime, readings: dict | None = None,
     counters: dict | None = None, details: bool = True,
 ) -> list[Transition]:
-    """Writes the verdict of one poll; returns the transitions it made (usually none).
+    """Writes the verdict of one poll; returns the transitions it made (usually none)."""
+    return record_many([Outcome(pair_id, health, checked_at, readings, counters, details)]).get(pair_id, [])
 
-    With `details=False` the health and readings documents are left as they are (the caller wrote
-    them recently and nothing but numbers changed); statuses, causes, lag and the check time are
-    always written, and a flip always writes everything.
-    """
-    made: list[Transition] = []
+
+def record_many(outcomes: list[Outcome]) -> dict[int, list[Transition]]:
+    """Writes the verdicts of several polls in one transaction; returns the transitions made, by pair."""
+    made: dict[int, list[Transition]] = {}
+    if not outcomes:
+        return made
     with transaction.atomic():
-        pair = Pair.objects.filter(pk=pair_id).only("id", "paused", "ha_status", "repl_status").first()
-        if pair is None:
-            return made
-        for kind, verdict in ((Transition.HA, health.ha), (Transition.REPLICATION, health.replication)):
-            t = _flip(pair, kind, verdict, checked_at)
-            if t is not None:
-                made.append(t)
-        extra = {
-            "lag": health.lag, "last_checked": checked_at,
-            "ha_cause": health.ha.cause, "repl_cause": health.replication.cause,
-        }
-        if details or made:
-            extra["health"] = health.to_dict()
-            if readings is not None:
-                extra["readings"] = readings
-        if counters:
-            extra.update(counters)
-        # Causes and details follow the newest poll only; an older, late poll leaves them alone.
-        Pair.objects.filter(_older(checked_at), pk=pair_id).update(**extra)
+        pairs = Pair.objects.filter(pk__in=[o.pair_id for o in outcomes]).only(
+            "id", "paused", "ha_status", "repl_status").in_bulk()
+        for o in outcomes:
+            pair = pairs.get(o.pair_id)
+            if pair is None:
+                continue
+            flips = [t for kind, verdict in ((Transition.HA, o.health.ha), (Transition.REPLICATION,
+                                                                              o.health.replication))
+                     if (t := _flip(pair, kind, verdict, o.checked_at)) is not None]
+            extra = {
+                "lag": o.health.lag, "last_checked": o.checked_at,
+                "ha_cause": o.health.ha.cause, "repl_cause": o.health.replication.cause,
+            }
+            if o.details or flips:
+                extra["health"] = o.health.to_dict()
+                if o.readings is not None:
+                    extra["readings"] = o.readings
+            if o.counters:
+                extra.update(o.counters)
+            # Causes and details follow the newest poll only; an older, late poll leaves them alone.
+            Pair.objects.filter(_older(o.checked_at), pk=o.pair_id).update(**extra)
+            if flips:
+                made[o.pair_id] = flips
         if made:
-            transaction.on_commit(lambda: _queue_alerts([t.pk for t in made]))
+            ids = [t.pk for flips in made.values() for t in flips]
+            transaction.on_commit(lambda: _queue_alerts(ids))
     return made
 
 

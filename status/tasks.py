@@ -6,9 +6,10 @@ import time
 import uuid
 
 from celery import shared_task
-from celery.signals import worker_process_init, worker_ready
+from celery.signals import task_prerun, worker_process_init, worker_ready
 from celery.utils.log import get_task_logger
 from django.conf import settings
+from django.db import close_old_connections
 from django.utils import timezone
 
 from . import liveness, monitor
@@ -29,76 +30,121 @@ def _start_watcher(**_kwargs) -> None:
     monitor.start_watcher(_request_poll)
 
 
+@task_prerun.connect
+def _fresh_database(**_kwargs) -> None:
+    """Connections are kept across tasks (settings.CELERY_DB_REUSE_MAX); drop old or broken ones."""
+    close_old_connections()
+
+
 @shared_task(ignore_result=True)
 def dispatch() -> int:
-    """Each beat tick: queue a poll for every pair that is due and not already queued.
+    """Each beat tick: queue a poll for every pair that is due and not already queued, in batches.
 
     Two markers in Redis keep this idempotent: `due:<id>` is set by the poll itself when it starts
     (so a pair is polled at most once per interval, however late its task ran), `queued:<id>` by
     the dispatch that queued it (so a second beat, started by mistake, queues nothing more). A task
-    lost with its worker frees its pair when `queued` expires, after one interval.
+    lost with its worker frees its pairs when `queued` expires, after one interval.
     """
     liveness.beat(time.time())
     # Sweep first: after a monitor outage the history then shows the blind gap (monitor-stale)
     # before the fresh polls bring the pairs back, instead of silently papering over it.
     sweep_stale()
     client = liveness.redis()
-    queued = 0
     pairs = list(Pair.objects.values_list("id", "poll_interval"))
     due = client.mget([f"{liveness.PREFIX}due:{pair_id}" for pair_id, _ in pairs]) if pairs else []
     candidates = [(pair_id, interval) for (pair_id, interval), polled in zip(pairs, due, strict=True) if not polled]
     pipe = client.pipeline(transaction=False)
     for pair_id, interval in candidates:
         pipe.set(f"{liveness.PREFIX}queued:{pair_id}", 1, nx=True, px=max(100, int(interval * 1000)))
+    by_interval: dict[float, list[int]] = {}
     for (pair_id, interval), fresh in zip(candidates, pipe.execute(), strict=True):
         if fresh:
-            poll_pair.apply_async((pair_id,), {"regular": True}, expires=interval)
-            queued += 1
-    return queued
+            by_interval.setdefault(interval, []).append(pair_id)
+    size = max(1, settings.POLL_BATCH)
+    for interval, ids in by_interval.items():
+        for i in range(0, len(ids), size):
+            poll_pairs.apply_async((ids[i:i + size],), {"regular": True}, expires=interval)
+    return sum(len(ids) for ids in by_interval.values())
 
 
 @shared_task(ignore_result=True)
 def poll_pair(pair_id: int, reason: str = "", regular: bool = False) -> str:
-    """One poll of one pair; skipped when another poll of it is in flight (any worker), or, for the
-    regular polls queued by `dispatch`, when the pair was already polled in this interval."""
+    """One poll of one pair, now (the crash watcher, rechecks); see `poll_pairs`."""
+    return _poll([pair_id], reason, regular)[pair_id]
+
+
+@shared_task(ignore_result=True)
+def poll_pairs(pair_ids: list[int], reason: str = "", regular: bool = False) -> dict[int, str]:
+    """One poll of each pair, side by side. A pair is skipped when another poll of it is in flight (any
+    worker), or, for the regular polls queued by `dispatch`, when it was already polled in this interval."""
+    return _poll(pair_ids, reason, regular)
+
+
+def _poll(pair_ids: list[int], reason: str, regular: bool) -> dict[int, str]:
     client = liveness.redis()
-    lock, token = f"{liveness.PREFIX}lock:{pair_id}", uuid.uuid4().hex
-    pair = Pair.objects.filter(pk=pair_id).first()
-    if pair is None:
+    pairs = Pair.objects.filter(pk__in=pair_ids).prefetch_related("nodes").in_bulk()
+    outcome = {pair_id: "gone" for pair_id in pair_ids if pair_id not in pairs}
+    for pair_id in outcome:
         monitor.forget(pair_id)
         _unreachable_since.pop(pair_id, None)
-        return "gone"
     if reason == "recheck":
-        client.delete(f"{liveness.PREFIX}recheck:{pair_id}")
-    if regular:
-        pipe = client.pipeline(transaction=False)
-        pipe.delete(f"{liveness.PREFIX}queued:{pair_id}")
-        pipe.set(f"{liveness.PREFIX}due:{pair_id}", 1, nx=True, px=max(100, int(pair.poll_interval * 900)))
-        if not pipe.execute()[1]:
-            return "already polled in this interval"
-    # A poll lasts at most a connect timeout plus a read timeout plus the heartbeat wait (about 1 s):
-    # a worker lost mid-poll holds its pairs no longer than this.
-    ttl_ms = int(max(pair.poll_interval, 2.0) * 1000)
-    if not client.set(lock, token, nx=True, px=ttl_ms):
-        return "busy"
+        client.delete(*(f"{liveness.PREFIX}recheck:{pair_id}" for pair_id in pair_ids))
+    token = uuid.uuid4().hex
+    outcome.update(_claim(client, pairs, regular, token))
+    if not pairs:
+        return outcome
     started = time.time()
+    results: dict[int, monitor.PollResult] = {}
     try:
-        result = monitor.poll(pair)
-    except BaseException:
-        liveness.release(client, lock, token)
-        raise
-    liveness.finish_poll(client, lock, token, pair_id, started, result.health.lag, regular)
-    if _unsettled(pair, result):
-        # A quarter of the interval: 0.25 s at the default 1 s, and a slow pair stays cheap. One
-        # pending recheck per pair at most: every poll asking for its own would multiply them.
-        delay = max(settings.RECHECK_SECONDS, pair.poll_interval / 4)
-        if client.set(f"{liveness.PREFIX}recheck:{pair_id}", 1, nx=True, px=int((delay + pair.poll_interval) * 1000)):
-            poll_pair.apply_async((pair_id,), {"reason": "recheck"}, countdown=delay,
-                                  expires=delay + pair.poll_interval)
-    for t in result.transitions:
-        log.info("pair %s: %s %s -> %s (%s)%s", pair.name, t.kind, t.old_status, t.new_status, t.cause,
-                 f" [{reason}]" if reason else "")
-    return f"{result.health.ha.status}/{result.health.replication.status}"
+        results = monitor.poll_many(list(pairs.values()))
+    finally:
+        liveness.finish_polls(client, token, list(pairs), {i: r.health.lag for i, r in results.items()}, started,
+                              regular)
+    for pair_id, result in results.items():
+        pair = pairs[pair_id]
+        if _unsettled(pair, result):
+            _recheck(client, pair)
+        for t in result.transitions:
+            log.info("pair %s: %s %s -> %s (%s)%s", pair.name, t.kind, t.old_status, t.new_status, t.cause,
+                     f" [{reason}]" if reason else "")
+        outcome[pair_id] = f"{result.health.ha.status}/{result.health.replication.status}"
+    for pair_id in pairs.keys() - results.keys():
+        outcome[pair_id] = "poll failed (see the log)"
+    return outcome
+
+
+def _claim(client, pairs: dict[int, Pair], regular: bool, token: str) -> dict[int, str]:
+    """Takes each pair's lock (and, for a regular poll, its once-per-interval `due` marker) in two round
+    trips; drops from `pairs` those it could not, and says why."""
+    skipped = {}
+    if regular and pairs:
+        pipe = client.pipeline(transaction=False)
+        for pair in pairs.values():
+            pipe.delete(f"{liveness.PREFIX}queued:{pair.pk}")
+            pipe.set(f"{liveness.PREFIX}due:{pair.pk}", 1, nx=True, px=max(100, int(pair.poll_interval * 900)))
+        for pair_id, ok in zip(list(pairs), pipe.execute()[1::2], strict=True):
+            if not ok:
+                skipped[pair_id] = "already polled in this interval"
+                del pairs[pair_id]
+    if pairs:
+        # A poll lasts at most a connect timeout plus a read timeout plus the heartbeat wait (about 1 s):
+        # a worker lost mid-poll holds its pairs no longer than this.
+        pipe = client.pipeline(transaction=False)
+        for pair in pairs.values():
+            pipe.set(f"{liveness.PREFIX}lock:{pair.pk}", token, nx=True, px=int(max(pair.poll_interval, 2.0) * 1000))
+        for pair_id, ok in zip(list(pairs), pipe.execute(), strict=True):
+            if not ok:
+                skipped[pair_id] = "busy"
+                del pairs[pair_id]
+    return skipped
+
+
+def _recheck(client, pair: Pair) -> None:
+    # A quarter of the interval: 0.25 s at the default 1 s, and a slow pair stays cheap. One
+    # pending recheck per pair at most: every poll asking for its own would multiply them.
+    delay = max(settings.RECHECK_SECONDS, pair.poll_interval / 4)
+    if client.set(f"{liveness.PREFIX}recheck:{pair.pk}", 1, nx=True, px=int((delay + pair.poll_interval) * 1000)):
+        poll_pair.apply_async((pair.pk,), {"reason": "recheck"}, countdown=delay, expires=delay + pair.poll_interval)
 
 
 _unreachable_since: dict[int, float] = {}  # pair id -> when this process first saw a node unreachable

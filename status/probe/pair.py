@@ -10,7 +10,7 @@ from status.readings import NodeReading, PairReadings, Reach, plain
 from .node import NodeProbe
 
 # Shared by every poll in the process: probes block on sockets, not on the CPU.
-_POOL = ThreadPoolExecutor(max_workers=64, thread_name_prefix="probe")
+_POOL = ThreadPoolExecutor(max_workers=128, thread_name_prefix="probe")
 
 
 HEARTBEAT_WAIT = 0.3  # seconds a replica may take to show this poll's heartbeat
