@@ -105,9 +105,18 @@ class _Measured:
     checked_at: dt.datetime
 
 
-def _measure(pair: Pair) -> _Measured:
+def load(pair_ids: list[int]) -> dict[int, tuple[Pair, dict[str, Node]]]:
+    """The pairs to poll and their nodes by role, in two queries. The health and readings documents stay
+    in the database: decoding them was a good part of a poll's cost, and a poll only writes them."""
+    pairs = Pair.objects.filter(pk__in=pair_ids).defer("health", "readings").in_bulk()
+    out: dict[int, tuple[Pair, dict[str, Node]]] = {pair_id: (pair, {}) for pair_id, pair in pairs.items()}
+    for node in Node.objects.filter(pair_id__in=list(pairs)):
+        out[node.pair_id][1][node.role] = node
+    return out
+
+
+def _measure(pair: Pair, nodes: dict[str, Node]) -> _Measured:
     """Probe and evaluate one pair; touches no database (it runs in the batch's threads)."""
-    nodes = {n.role: n for n in pair.nodes.all()}  # prefetched by the caller
     primary, secondary = _probe(pair, nodes[Node.PRIMARY]), _probe(pair, nodes[Node.SECONDARY])
     if _watcher is not None:
         _watcher.unwatch(pair.pk)
@@ -136,20 +145,21 @@ def _outcome(m: _Measured) -> recorder.Outcome:
     return recorder.Outcome(m.pair.pk, m.health, m.checked_at, snapshot, counters, details)
 
 
-def poll(pair: Pair, record: bool = True) -> PollResult:
-    """One pair, in this thread (the nodes are loaded here when not prefetched)."""
-    m = _measure(pair)
+def poll(pair: Pair, record: bool = True, nodes: dict[str, Node] | None = None) -> PollResult:
+    """One pair, in this thread."""
+    m = _measure(pair, nodes if nodes is not None else {n.role: n for n in pair.nodes.all()})
     made = recorder.record_many([_outcome(m)]).get(pair.pk, []) if record else []
     return PollResult(m.readings, m.health, made, m.checked_at)
 
 
-def poll_many(pairs: list[Pair]) -> dict[int, PollResult]:
-    """Several pairs side by side (their nodes prefetched); each group that finishes together is recorded
+def poll_many(batch: list[tuple[Pair, dict[str, Node]]]) -> dict[int, PollResult]:
+    """Several pairs (as `load` gives them) side by side; each group that finishes together is recorded
     in one transaction, so a pair with a hung node delays nobody else's verdict."""
-    if len(pairs) == 1:
-        return {pairs[0].pk: poll(pairs[0])}
+    if len(batch) == 1:
+        pair, nodes = batch[0]
+        return {pair.pk: poll(pair, nodes=nodes)}
     results: dict[int, PollResult] = {}
-    pending = {_pairs_pool.submit(_measure, p) for p in pairs}
+    pending = {_pairs_pool.submit(_measure, pair, nodes) for pair, nodes in batch}
     while pending:
         done, pending = wait(pending, return_when=FIRST_COMPLETED)
         measured = []

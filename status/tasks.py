@@ -82,7 +82,8 @@ def poll_pairs(pair_ids: list[int], reason: str = "", regular: bool = False) -> 
 
 def _poll(pair_ids: list[int], reason: str, regular: bool) -> dict[int, str]:
     client = liveness.redis()
-    pairs = Pair.objects.filter(pk__in=pair_ids).prefetch_related("nodes").in_bulk()
+    loaded = monitor.load(pair_ids)
+    pairs = {pair_id: pair for pair_id, (pair, _) in loaded.items()}
     outcome = {pair_id: "gone" for pair_id in pair_ids if pair_id not in pairs}
     for pair_id in outcome:
         monitor.forget(pair_id)
@@ -96,7 +97,7 @@ def _poll(pair_ids: list[int], reason: str, regular: bool) -> dict[int, str]:
     started = time.time()
     results: dict[int, monitor.PollResult] = {}
     try:
-        results = monitor.poll_many(list(pairs.values()))
+        results = monitor.poll_many([loaded[pair_id] for pair_id in pairs])
     finally:
         liveness.finish_polls(client, token, list(pairs), {i: r.health.lag for i, r in results.items()}, started,
                               regular)
