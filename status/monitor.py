@@ -24,6 +24,7 @@ from .watch import Watcher
 # targets, keeps the password decryption out of every poll: it only runs when a node's settings change.
 _probes: dict[tuple[int, str], tuple[tuple, NodeProbe]] = {}
 _details: dict[int, tuple[float, tuple]] = {}  # pair id -> (when this process last wrote its details, what)
+RECORD_LINGER = 0.05  # seconds a finished poll waits for the rest of its batch before it is recorded
 DETAILS_EVERY = 10.0  # seconds: readings that only changed in their numbers are written at this cadence
 _probes_lock = threading.Lock()
 log = logging.getLogger(__name__)
@@ -153,8 +154,8 @@ def poll(pair: Pair, record: bool = True, nodes: dict[str, Node] | None = None) 
 
 
 def poll_many(batch: list[tuple[Pair, dict[str, Node]]]) -> dict[int, PollResult]:
-    """Several pairs (as `load` gives them) side by side; each group that finishes together is recorded
-    in one transaction, so a pair with a hung node delays nobody else's verdict."""
+    """Several pairs (as `load` gives them) side by side. The polls that finish within RECORD_LINGER of each
+    other are recorded in one transaction; a pair with a hung node delays nobody else's verdict."""
     if len(batch) == 1:
         pair, nodes = batch[0]
         return {pair.pk: poll(pair, nodes=nodes)}
@@ -162,6 +163,9 @@ def poll_many(batch: list[tuple[Pair, dict[str, Node]]]) -> dict[int, PollResult
     pending = {_pairs_pool.submit(_measure, pair, nodes) for pair, nodes in batch}
     while pending:
         done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        if pending:  # the others usually finish within milliseconds: one transaction for all of them
+            more, pending = wait(pending, timeout=RECORD_LINGER)
+            done |= more
         measured = []
         for f in done:
             try:

@@ -86,6 +86,7 @@ class NodeProbe:
             self._ctx, self._ctx_error = None, f"TLS settings unusable: {exc}"
         self.flavour, self.version = "", (0, 0, 0)
         self.last_write_ts: float | None = None
+        self._transit = 0.0  # seconds the source's heartbeat row last took to show here
 
     # ---- connection ------------------------------------------------------------------------
     def _connect(self) -> pymysql.Connection:
@@ -200,7 +201,12 @@ class NodeProbe:
         """The source's row as this replica has it; waits up to `wait` s for the row of this poll."""
         if self.conn is None:
             return Heartbeat(error="not connected")
-        deadline = time.monotonic() + wait
+        started = time.monotonic()
+        deadline = started + wait
+        if written_at is not None and wait > 0 and self._transit:
+            # Asking before this poll's row can have arrived costs a query for nothing: wait about as
+            # long as the row took to show up last time.
+            time.sleep(min(self._transit, wait / 2))
         try:
             while True:
                 rows = self._query(
@@ -208,7 +214,10 @@ class NodeProbe:
                 )
                 ts = float(rows[0]["ts"]) if rows and rows[0].get("ts") is not None else None
                 caught_up = ts is not None and written_at is not None and ts >= written_at
-                if caught_up or written_at is None or time.monotonic() >= deadline:
+                if caught_up:
+                    self._transit = 0.8 * (time.monotonic() - started)
+                    break
+                if written_at is None or time.monotonic() >= deadline:
                     break
                 time.sleep(0.01)
         except (pymysql.err.ProgrammingError, pymysql.err.OperationalError) as exc:
