@@ -112,12 +112,13 @@ def test_an_odd_server_answer_is_unknown_with_a_reason(sandbox, answer):
     from status.readings import PairReadings
 
     probe = NodeProbe(target(sandbox))
-    real_query = probe._query
+    real_run = probe._run
 
-    def odd(sql, args=None):  # the real server answers everything else
-        return ODD_ANSWERS[answer] if sql.startswith("SHOW ALL SLAVES") else real_query(sql, args)
+    def odd(statements, args):  # the real server answers everything but the channels
+        scalars, _, heartbeat = real_run(statements, args)
+        return scalars, ODD_ANSWERS[answer], heartbeat
 
-    probe._query = odd
+    probe._run = odd
     reading = probe.read()
     assert reading.parse_error, reading
     other = NodeProbe(target(sandbox, "primary")).read()
