@@ -130,7 +130,7 @@ STALE_MIN_SECONDS = env.float("HAPANEL_STALE_MIN_SECONDS", default=5.0)
 RECHECK_SECONDS = env.float("HAPANEL_RECHECK_SECONDS", default=0.25)
 RECHECK_WINDOW = env.float("HAPANEL_RECHECK_WINDOW", default=60.0)
 # Regular polls travel in batches of up to POLL_BATCH pairs (one message, one database round per batch).
-POLL_BATCH = env.int("HAPANEL_POLL_BATCH", default=25)
+POLL_BATCH = env.int("HAPANEL_POLL_BATCH", default=50)
 RECHECK_MAX_INTERVAL = env.float("HAPANEL_RECHECK_MAX_INTERVAL", default=2.0)  # slower pairs are not rechecked
 HEARTBEAT_SCHEMA = env.str("HAPANEL_HEARTBEAT_SCHEMA", default="hapanel_monitor")
 # How long a replica may take to show the heartbeat written in the same poll; a link slower than

@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import re
 import threading
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
@@ -190,7 +191,7 @@ def _details_due(pair_id: int, health: PairHealth, now: float) -> bool:
     return True
 
 
-def start_watcher(on_closed) -> None:
+def start_watcher(on_closed: Callable[[list[int]], None]) -> None:
     """Called once per worker process: immediate polls when a kept connection is closed."""
     global _watcher
     if _watcher is None:

@@ -19,15 +19,26 @@ from .models import Pair
 log = get_task_logger(__name__)
 
 
-def _request_poll(pair_id: int) -> None:
-    """From the crash watcher: a kept connection was closed by the server, poll now."""
-    poll_pair.apply_async((pair_id,), {"reason": "connection closed by the server"}, expires=2.0)
+# Regular polls wait behind everything else in the queue (Redis lists are read in priority order, 0
+# first): an immediate poll after a crash, a recheck or an alert must not queue behind a thousand pairs.
+REGULAR_PRIORITY = 6
+
+
+def _request_polls(pair_ids: list[int]) -> None:
+    """From the crash watcher: kept connections were closed by the server, poll those pairs now."""
+    for chunk in _chunks(pair_ids):
+        poll_pairs.apply_async((chunk,), {"reason": "connection closed by the server"}, expires=2.0)
+
+
+def _chunks(ids: list[int]) -> list[list[int]]:
+    size = max(1, settings.POLL_BATCH)
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
 
 
 @worker_ready.connect
 @worker_process_init.connect
 def _start_watcher(**_kwargs) -> None:
-    monitor.start_watcher(_request_poll)
+    monitor.start_watcher(_request_polls)
 
 
 @task_prerun.connect
@@ -60,10 +71,9 @@ def dispatch() -> int:
     for (pair_id, interval), fresh in zip(candidates, pipe.execute(), strict=True):
         if fresh:
             by_interval.setdefault(interval, []).append(pair_id)
-    size = max(1, settings.POLL_BATCH)
     for interval, ids in by_interval.items():
-        for i in range(0, len(ids), size):
-            poll_pairs.apply_async((ids[i:i + size],), {"regular": True}, expires=interval)
+        for chunk in _chunks(ids):
+            poll_pairs.apply_async((chunk,), {"regular": True}, expires=interval, priority=REGULAR_PRIORITY)
     return sum(len(ids) for ids in by_interval.values())
 
 

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 
 class Watcher:
-    def __init__(self, on_closed: Callable[[int], None], tick: float = 0.05) -> None:
+    def __init__(self, on_closed: Callable[[list[int]], None], tick: float = 0.05) -> None:
         self.on_closed = on_closed
         self.tick = tick
         self._lock = threading.Lock()
@@ -82,9 +82,12 @@ class Watcher:
                 # A pair with a change pending is being polled right now: its sockets are readable
                 # because they carry the poll's own answers, not because the server went away.
                 fired -= self._changes.keys()
+            if not fired:
+                continue
             for pair_id in fired:
                 self.unwatch(pair_id)  # one trigger per closure; the next poll re-arms it
-                try:
-                    self.on_closed(pair_id)
-                except Exception:  # noqa: BLE001 (the watcher must outlive a broker hiccup)
-                    log.exception("could not request an immediate poll of pair %s", pair_id)
+            try:
+                # All at once: a crashed server closes the connections of every pair it serves.
+                self.on_closed(sorted(fired))
+            except Exception:  # noqa: BLE001 (the watcher must outlive a broker hiccup)
+                log.exception("could not request an immediate poll of pairs %s", sorted(fired))

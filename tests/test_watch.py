@@ -14,9 +14,9 @@ def test_closed_idle_connection_triggers_once_and_busy_pair_never():
     fired: list[int] = []
     lock = threading.Lock()
 
-    def on_closed(pair_id: int) -> None:
+    def on_closed(pair_ids: list[int]) -> None:
         with lock:
-            fired.append(pair_id)
+            fired.extend(pair_ids)
 
     watcher = Watcher(on_closed, tick=0.01)
     idle_server, idle_client = socket.socketpair()
