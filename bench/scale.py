@@ -5,7 +5,8 @@ connections, as with distinct servers), runs beat + workers, and samples for `--
 freshness (age of each pair's last reading: p50/p99/max), worker CPU per poll, worker memory,
 and the time to detect one sandbox primary crashed during the run.
 
-    HAPANEL_DEVELOPMENT=1 .venv/bin/python bench/scale.py --pairs 100,500,1000,2000 [--sandboxes 4]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hapanel_bench HAPANEL_DEVELOPMENT=1 \
+        .venv/bin/python bench/scale.py --pairs 100,500,1000,2000 [--sandboxes 4] [--workers 2 --concurrency 2]
 """
 
 from __future__ import annotations
@@ -120,8 +121,8 @@ def main() -> None:
     parser.add_argument("--sandboxes", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=120)
     parser.add_argument("--interval", type=float, default=5.0)
-    parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (one core each, at most)")
+    parser.add_argument("--concurrency", type=int, default=2, help="batch tasks each worker runs at once")
     args = parser.parse_args()
     try:
         sizes = [int(x) for x in args.pairs.split(",")]
