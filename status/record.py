@@ -118,30 +118,37 @@ def _flip(pair: Pair, kind: str, verdict: Verdict, at: dt.datetime) -> Transitio
     )
 
 
-def mark_stale(pair_id: int, reason: str, at: dt.datetime, cutoff: dt.datetime) -> list[Transition]:
-    """Turns both statuses Unknown (cause monitor-stale) when no poll was recorded since `cutoff`."""
-    made = []
+def mark_stale(stale: list[tuple[int, dt.datetime, str]], at: dt.datetime) -> list[Transition]:
+    """Turns both statuses Unknown (cause monitor-stale) for each (pair id, cutoff, reason) whose pair had no
+    poll recorded since its cutoff.
+
+    All pairs in one transaction, with bulk writes: when the monitor falls behind, hundreds of pairs go stale
+    together, and a transaction per pair would put it further behind. The rows are locked while they are
+    compared (SELECT ... FOR UPDATE; SQLite serializes writers anyway), so a poll recorded meanwhile either
+    comes first and keeps its pair out, or waits and finds the status it expected gone.
+    """
+    made: list[Transition] = []
+    if not stale:
+        return made
+    cutoffs = {pair_id: (cutoff, reason) for pair_id, cutoff, reason in stale}
     with transaction.atomic():
-        pair = Pair.objects.filter(pk=pair_id).first()
-        if pair is None or (pair.last_checked and pair.last_checked >= cutoff):
-            return made
-        for kind in FIELDS:
-            status_f, cause_f, since_f = FIELDS[kind]
-            old = getattr(pair, status_f)
-            if old == Status.UNKNOWN:
+        rows = Pair.objects.select_for_update().filter(pk__in=list(cutoffs)).order_by("pk").only(
+            "id", "paused", "last_checked", "ha_status", "repl_status")
+        for kind, (status_f, cause_f, since_f) in FIELDS.items():
+            hit = [p for p in rows if getattr(p, status_f) != Status.UNKNOWN
+                   and (p.last_checked is None or p.last_checked < cutoffs[p.pk][0])]
+            if not hit:
                 continue
-            q = Q(last_checked__isnull=True) | Q(last_checked__lt=cutoff)
-            if Pair.objects.filter(q, pk=pair_id, **{status_f: old}).update(
-                **{status_f: "Unknown", cause_f: "monitor-stale", since_f: at}
-            ) == 1:
-                made.append(Transition.objects.create(
-                    pair_id=pair_id, kind=kind, old_status=old, new_status="Unknown", cause="monitor-stale",
-                    summary=reason, evidence={"last_checked": pair.last_checked.isoformat()
-                                              if pair.last_checked else None},
-                    detected_at=at, paused=pair.paused,
-                ))
+            Pair.objects.filter(pk__in=[p.pk for p in hit]).update(
+                **{status_f: "Unknown", cause_f: "monitor-stale", since_f: at})
+            made += Transition.objects.bulk_create(Transition(
+                pair_id=p.pk, kind=kind, old_status=getattr(p, status_f), new_status="Unknown",
+                cause="monitor-stale", summary=cutoffs[p.pk][1], detected_at=at, paused=p.paused,
+                evidence={"last_checked": p.last_checked.isoformat() if p.last_checked else None},
+            ) for p in hit)
         if made:
-            transaction.on_commit(lambda: _queue_alerts([t.pk for t in made]))
+            ids = [t.pk for t in made]
+            transaction.on_commit(lambda: _queue_alerts(ids))
     return made
 
 

@@ -189,21 +189,18 @@ def _unsettled(pair: Pair, result: monitor.PollResult) -> bool:
 def sweep_stale() -> int:
     """Pairs without a recorded poll for longer than their staleness bound turn Unknown."""
     now = timezone.now()
-    made = 0
     # Runs every tick: let the database drop every pair checked within the smallest bound.
     recent = timezone.timedelta(seconds=settings.STALE_MIN_SECONDS)
     candidates = Pair.objects.exclude(ha_status="Unknown", repl_status="Unknown").exclude(
         last_checked__gte=now - recent)
-    for pair in candidates.only(
-        "id", "poll_interval", "last_checked", "ha_status", "repl_status", "paused"
-    ):
+    stale = []
+    for pair in candidates.only("id", "poll_interval", "last_checked"):
         bound = monitor.stale_after(pair)
         cutoff = now - timezone.timedelta(seconds=bound)
         if pair.last_checked is None or pair.last_checked < cutoff:
-            reason = (f"no poll recorded for more than {bound:.0f} s: the monitor is not running "
-                      "or cannot keep up")
-            made += len(recorder.mark_stale(pair.pk, reason, now, cutoff))
-    return made
+            stale.append((pair.pk, cutoff, f"no poll recorded for more than {bound:.0f} s: the monitor is not "
+                                           "running or cannot keep up"))
+    return len(recorder.mark_stale(stale, now))
 
 
 @shared_task(ignore_result=True)
