@@ -112,6 +112,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60}
 CELERY_TASK_DEFAULT_QUEUE = env.str("HAPANEL_QUEUE", default="hapanel")
+# Redis serves priority 0 first: the default leaves room for the urgent polls (see status/tasks.py).
+CELERY_TASK_DEFAULT_PRIORITY = 3
 # Celery closes the database connection around every task unless this is set, and a new PostgreSQL
 # connection per poll was the largest cost at scale; tasks.py closes old connections the Django way
 # instead (CONN_MAX_AGE, CONN_HEALTH_CHECKS) before each task.

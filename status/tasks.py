@@ -19,15 +19,16 @@ from .models import Pair
 log = get_task_logger(__name__)
 
 
-# Regular polls wait behind everything else in the queue (Redis lists are read in priority order, 0
-# first): an immediate poll after a crash, a recheck or an alert must not queue behind a thousand pairs.
-REGULAR_PRIORITY = 6
+# Every task is queued at settings.CELERY_TASK_DEFAULT_PRIORITY; the polls that confirm a suspected fault
+# (the crash watcher's, rechecks) go first: Redis lists are read in priority order, 0 first.
+URGENT_PRIORITY = 0
 
 
 def _request_polls(pair_ids: list[int]) -> None:
     """From the crash watcher: kept connections were closed by the server, poll those pairs now."""
     for chunk in _chunks(pair_ids):
-        poll_pairs.apply_async((chunk,), {"reason": "connection closed by the server"}, expires=2.0)
+        poll_pairs.apply_async((chunk,), {"reason": "connection closed by the server"}, expires=2.0,
+                               priority=URGENT_PRIORITY)
 
 
 def _chunks(ids: list[int]) -> list[list[int]]:
@@ -73,7 +74,7 @@ def dispatch() -> int:
             by_interval.setdefault(interval, []).append(pair_id)
     for interval, ids in by_interval.items():
         for chunk in _chunks(ids):
-            poll_pairs.apply_async((chunk,), {"regular": True}, expires=interval, priority=REGULAR_PRIORITY)
+            poll_pairs.apply_async((chunk,), {"regular": True}, expires=interval)
     return sum(len(ids) for ids in by_interval.values())
 
 
@@ -155,7 +156,8 @@ def _recheck(client, pair: Pair) -> None:
     # pending recheck per pair at most: every poll asking for its own would multiply them.
     delay = max(settings.RECHECK_SECONDS, pair.poll_interval / 4)
     if client.set(f"{liveness.PREFIX}recheck:{pair.pk}", 1, nx=True, px=int((delay + pair.poll_interval) * 1000)):
-        poll_pair.apply_async((pair.pk,), {"reason": "recheck"}, countdown=delay, expires=delay + pair.poll_interval)
+        poll_pair.apply_async((pair.pk,), {"reason": "recheck"}, countdown=delay, expires=delay + pair.poll_interval,
+                              priority=URGENT_PRIORITY)
 
 
 _unreachable_since: dict[int, float] = {}  # pair id -> when this process first saw a node unreachable
