@@ -11,7 +11,7 @@ $PY manage.py sandbox up
 $PY manage.py ensureadmin
 # Supervised: Celery's Redis transport can exit when the broker restarts; come back by ourselves.
 (while true; do
-  .venv/bin/celery -A hapanel worker -B --pool threads --concurrency 8 -l warning \
+  .venv/bin/celery -A hapanel worker -B --pool threads --concurrency 4 -l warning \
     --schedule var/celerybeat-schedule
   sleep 1
 done) >var/worker.log 2>&1 &

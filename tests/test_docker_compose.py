@@ -127,7 +127,7 @@ def test_app_commands(services: dict) -> None:
 
     worker = _command(services["worker"])
     assert worker.startswith("celery -A hapanel worker")
-    assert "--pool threads" in worker and "--concurrency 16" in worker
+    assert "--pool threads" in worker and "--concurrency 4" in worker
     assert _command(services["beat"]).startswith("celery -A hapanel beat")
 
 
