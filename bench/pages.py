@@ -36,7 +36,9 @@ def main() -> None:
     db = ROOT / "var" / "bench-pages" / "app.sqlite3"
     for path in (db, db.with_suffix(".sqlite3-wal"), db.with_suffix(".sqlite3-shm")):
         path.unlink(missing_ok=True)  # a fresh database each run
-    configure("pages", redis_db=11)
+    # Its own Redis database: the fragment case flushes it (cache.clear), which must not hit the broker or the
+    # liveness keys of another bench (scale uses 11) or of a test run (slots 0–5 use 15–10).
+    configure("pages", redis_db=8)
 
     from django.contrib.auth.models import User
     from django.core.cache import cache

@@ -23,16 +23,17 @@ STATUS_HELP = "1 alive, 0 failed, -1 unknown (including a reading older than the
 ROLES = (("primary", "secondary"), ("secondary", "primary"))  # (replica, its source)
 
 
-def _rows():
-    """The board's rows plus each node's reach and first channel's threads, pulled out of the JSON by the DB."""
+def _rows() -> Iterator[tuple[tuple, dict]]:
+    """Each board row, with its nodes' reach and first channel's threads pulled out of the JSON by the DB."""
     extra = {}
     for role, _ in ROLES:
         extra[f"{role}_reach"] = KT(f"readings__{role}__reach")
         # the first channel: the default one on a pair set up as hapanel describes
         extra[f"{role}_io"] = KT(f"readings__{role}__channels__0__io_running")
         extra[f"{role}_sql"] = KT(f"readings__{role}__channels__0__sql_running")
-    return presenters.board_queryset().annotate(**extra).values(
-        *presenters.BOARD_FIELDS, "ha_summary", "repl_summary", "warnings_json", *extra)
+    n = len(presenters.ROW)
+    for row in presenters.board_queryset(**extra):
+        yield row[:n], dict(zip(extra, row[n:], strict=True))
 
 
 class PairCollector:
@@ -53,7 +54,7 @@ class PairCollector:
         sql = GaugeMetricFamily("hapanel_replica_sql_running", "1 when the replica's SQL thread is Yes",
                                 labels=["pair", "replica", "source"])
         bounds: dict = {}
-        for row in _rows():
+        for row, nodes in _rows():
             view = presenters.present(row, now, bounds)
             name = view.name
             ha.add_metric([name], presenters.NUMERIC_STATUS[view.ha.status])
@@ -63,12 +64,12 @@ class PairCollector:
             if view.check_age is not None:
                 age.add_metric([name], view.check_age)
             for role, source in ROLES:
-                if row[f"{role}_reach"] is not None:
-                    reach.add_metric([name, role], 1 if row[f"{role}_reach"] == "ok" else 0)
-                if row[f"{role}_io"] is not None:
-                    io.add_metric([name, role, source], 1 if row[f"{role}_io"] == "Yes" else 0)
-                if row[f"{role}_sql"] is not None:
-                    sql.add_metric([name, role, source], 1 if row[f"{role}_sql"] == "Yes" else 0)
+                if nodes[f"{role}_reach"] is not None:
+                    reach.add_metric([name, role], 1 if nodes[f"{role}_reach"] == "ok" else 0)
+                if nodes[f"{role}_io"] is not None:
+                    io.add_metric([name, role, source], 1 if nodes[f"{role}_io"] == "Yes" else 0)
+                if nodes[f"{role}_sql"] is not None:
+                    sql.add_metric([name, role, source], 1 if nodes[f"{role}_sql"] == "Yes" else 0)
         yield from (ha, repl, lag, age, reach, io, sql)
         yield self._transitions()
         yield self._monitor()

@@ -6,12 +6,13 @@ import datetime as dt
 import html
 import re
 import time
+from unittest import mock
 
 import pytest
 from django.utils import timezone
 
 from status import liveness
-from status.models import Transition
+from status.models import Pair, Transition
 from tests.pairdata import make_pairs, recorded, save, user
 
 pytestmark = pytest.mark.django_db
@@ -123,6 +124,31 @@ def test_fragment_etag_gives_304_until_something_changes(client, pairs):
     changed = client.get("/board/", headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed["ETag"] != etag
     assert text(changed).count("High Availability Status: Failed") == 2
+
+
+def test_fragment_etag_changes_when_pairs_turn_stale_with_time_alone(client, pairs):
+    login(client, "viewer")
+    etag = client.get("/board/")["ETag"]
+    later = timezone.now() + dt.timedelta(seconds=60)  # alpha and bravo (1 s interval) stale after 5 s
+    liveness.beat(later.timestamp())  # the monitor itself still up: only the pairs changed
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        changed = client.get("/board/", headers={"If-None-Match": etag})
+        assert changed.status_code == 200 and changed["ETag"] != etag
+        assert "Status: Alive" not in text(changed) and "Status: Failed" not in text(changed)
+        assert client.get("/board/", headers={"If-None-Match": changed["ETag"]}).status_code == 304
+
+
+@pytest.mark.parametrize("change", [
+    {"ha_status": "Unknown", "ha_cause": "monitor-stale"},  # what the sweep writes, last_checked untouched
+    {"topology": "one-way"},
+    {"lag_warning": 0.001},
+])
+def test_fragment_etag_changes_with_any_column_shown(client, pairs, change):
+    login(client, "viewer")
+    first = client.get("/board/")
+    Pair.objects.filter(name="charlie").update(**change)  # the stale pair: its statuses show Unknown either way
+    changed = client.get("/board/", headers={"If-None-Match": first["ETag"]})
+    assert changed.status_code == 200 and changed.content != first.content
 
 
 def test_fragment_for_an_expired_session_redirects_the_page(client, pairs):

@@ -8,7 +8,8 @@ import pytest
 from django.utils import timezone
 
 from status import charts, presenters, runbook
-from tests.pairdata import recorded
+from status.models import Pair
+from tests.pairdata import recorded, save
 
 NOW = timezone.now()
 
@@ -65,6 +66,21 @@ def test_order_failed_then_unknown_then_alive_and_filter():
     assert [v.name for v in views if presenters.matches(v, "Failed")] == ["c"]
     assert [v.name for v in views if presenters.matches(v, "problems")] == ["b", "c"]
     assert len([v for v in views if presenters.matches(v, "")]) == 3
+
+
+@pytest.mark.django_db
+def test_a_board_row_shows_what_the_pair_itself_shows():
+    """The board's rows come with datetimes as stored and JSON as text: presented, they equal the model's."""
+    save(recorded("fresh", "apply-error", checked=NOW - dt.timedelta(seconds=1)))
+    save(recorded("stale", "primary-down", checked=NOW - dt.timedelta(seconds=600), poll_interval=10.0))
+    never = recorded("never", "alive")
+    never.last_checked = never.ha_since = None
+    save(never)
+    rows = list(presenters.board_queryset())
+    assert [r[1] for r in rows] == ["fresh", "never", "stale"]
+    for row, pair in zip(rows, Pair.objects.order_by("name"), strict=True):
+        assert presenters.present(row, NOW) == presenters.present(pair, NOW)
+    assert presenters.present(rows[0], NOW).warnings  # decoded, not left as JSON text
 
 
 def test_runbook_cards_only_for_statuses_needing_attention():

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from .. import history, presenters
+from ..board import Board
 from ..models import Pair
 from .access import token_or_viewer
 
@@ -23,8 +24,7 @@ def _monitor() -> dict:
 
 @token_or_viewer
 def pairs(request: HttpRequest) -> JsonResponse:
-    board = presenters.load_board(request.GET)
-    return JsonResponse({"monitor": _monitor(), "pairs": [presenters.api_pair(v) for v in board.pairs]})
+    return JsonResponse({"monitor": _monitor(), "pairs": [presenters.api_pair(v) for v in Board(request.GET).views()]})
 
 
 @token_or_viewer

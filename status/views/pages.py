@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from .. import charts, history, liveness, presenters, runbook
+from ..board import Board
 from ..models import Pair
 from . import extras
 from .access import viewer_required
@@ -22,7 +23,7 @@ FRAGMENT_TTL = 10  # seconds a rendered board stays in the cache (keyed by its E
 
 @viewer_required
 def index(request: HttpRequest) -> HttpResponse:
-    board = presenters.load_board(request.GET)
+    board = Board(request.GET)
     return render(request, "status/index.html", {"board": board, "statuses": presenters.STATUS_FILTERS[1:],
                                                  **extras.board_extras(request)})
 
@@ -30,18 +31,18 @@ def index(request: HttpRequest) -> HttpResponse:
 @viewer_required
 def board(request: HttpRequest) -> HttpResponse:
     """The board's live part, polled by htmx: 304 when nothing shown changed, else the cached rendering."""
-    etag, now = presenters.board_etag(request.GET), timezone.now()
-    if etag in request.headers.get("If-None-Match", ""):
+    b = Board(request.GET)
+    if b.etag in request.headers.get("If-None-Match", ""):
         response: HttpResponse = HttpResponseNotModified()
     else:
-        html = cache.get(f"board:{etag}")  # wall screens showing the same board share one rendering
+        html = cache.get(f"board:{b.etag}")  # wall screens showing the same board share one rendering
         if html is None:
-            b = presenters.load_board(request.GET, now)
-            etag, html = b.etag, render_to_string("status/_board.html", {"board": b}, request)
-            cache.set(f"board:{etag}", html, FRAGMENT_TTL)
+            # Kept as bytes: a megabyte of text would be encoded to pickle it, and again for each answer.
+            html = render_to_string("status/_board.html", {"board": b}, request).encode()
+            cache.set(f"board:{b.etag}", html, FRAGMENT_TTL)
         response = HttpResponse(html)
-    response["ETag"] = etag
-    response["X-Server-Time"] = f"{now.timestamp():.3f}"  # the page ticks ages against the server's clock
+    response["ETag"] = b.etag
+    response["X-Server-Time"] = f"{b.now.timestamp():.3f}"  # the page ticks ages against the server's clock
     response["Cache-Control"] = "no-cache, private"
     return response
 
