@@ -54,8 +54,11 @@ def monitor_state(now: float | None = None, bound: float | None = None) -> dict:
 LAG_SAMPLES = 3600  # one hour at the default 1-s interval
 
 
-def _lag_sample(now: float, lag: float | None, regular: bool) -> str:
-    return f"{now:.1f}:{'' if lag is None else f'{lag:.3f}'}:{'r' if regular else 'x'}"
+def _keep_lag(pipe, pair_id: int, now: float, lag: float | None, regular: bool) -> None:
+    """Adds one sample, `time:lag:kind`, to the pair's history on `pipe`, keeping the last LAG_SAMPLES."""
+    key = f"{PREFIX}lag:{pair_id}"
+    pipe.lpush(key, f"{now:.1f}:{'' if lag is None else f'{lag:.3f}'}:{'r' if regular else 'x'}")
+    pipe.ltrim(key, 0, LAG_SAMPLES - 1)
 
 
 def finish_polls(client: redis_lib.Redis, token: str, pair_ids: list[int], lags: dict[int, float | None],
@@ -71,9 +74,7 @@ def finish_polls(client: redis_lib.Redis, token: str, pair_ids: list[int], lags:
         if lags:
             pipe.incrby(POLLS_KEY, len(lags))
         for pair_id, lag in lags.items():
-            key = f"{PREFIX}lag:{pair_id}"
-            pipe.lpush(key, _lag_sample(now, lag, regular))
-            pipe.ltrim(key, 0, LAG_SAMPLES - 1)
+            _keep_lag(pipe, pair_id, now, lag, regular)
         pipe.execute()
     except redis_lib.RedisError:
         pass  # the locks expire by themselves; liveness and the chart catch up at the next poll
@@ -81,11 +82,9 @@ def finish_polls(client: redis_lib.Redis, token: str, pair_ids: list[int], lags:
 
 def push_lag(pair_id: int, now: float, lag: float | None, regular: bool = True) -> None:
     """Keeps the pair's recent heartbeat lag in Redis for the pair page's chart (not in the app DB)."""
-    key = f"{PREFIX}lag:{pair_id}"
     try:
         pipe = redis().pipeline()
-        pipe.lpush(key, _lag_sample(now, lag, regular))
-        pipe.ltrim(key, 0, LAG_SAMPLES - 1)
+        _keep_lag(pipe, pair_id, now, lag, regular)
         pipe.execute()
     except redis_lib.RedisError:
         pass  # the chart loses a point; the status does not depend on it
