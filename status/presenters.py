@@ -15,7 +15,6 @@ from types import SimpleNamespace
 
 from django.db import connections
 from django.db.models import Func, QuerySet, TextField
-from django.db.models.fields.json import KeyTextTransform, compile_json_path
 from django.utils import timezone
 
 from . import liveness, monitor
@@ -116,7 +115,7 @@ def _stale_summary(age: float | None, stored: str, cause: str) -> str:
 class _Stored(Func):
     """A datetime column as the driver hands it over: an aware datetime on PostgreSQL, naive-UTC ISO text on
     SQLite, where Django's converters (a regex, then make_aware, each reading settings) cost more per value
-    than presenting the rest of the row. `as_datetime` reads both."""
+    than presenting the rest of the row. `as_datetime` reads both. The warnings' JSON is read as text too."""
 
     template = "%(expressions)s"
     output_field = TextField()  # no converter on either backend
@@ -126,17 +125,8 @@ class _Stored(Func):
         return self.as_sql(compiler, connection, template="CAST(%(expressions)s AS TEXT)", **extra_context)
 
 
-class _JSONText(KeyTextTransform):
-    """`KT` without its SQLite CASE, which tells JSON null and booleans from text at the price of three JSON
-    calls instead of one; the summaries are text and the warnings a list."""
-
-    def as_sqlite(self, compiler, connection):
-        lhs, params, keys = self.preprocess_lhs(compiler, connection)
-        return f"JSON_EXTRACT({lhs}, %s)", (*params, compile_json_path(keys))
-
-
 # A board row: what the board, the API, the metrics and `hastatus` show of a pair, in this order. Health and
-# readings stay in the database (a few kB per pair); the DB pulls the summaries and warnings out of health.
+# readings stay in the database (a few kB per pair); the summaries and warnings have columns of their own.
 ROW = ("id", "name", "topology", "paused", "poll_interval", "lag_warning", "ha_status", "ha_cause", "ha_since_at",
        "ha_summary", "repl_status", "repl_cause", "repl_since_at", "repl_summary", "lag", "checked_at", "warnings_json")
 CHECKED, INTERVAL, NAME = ROW.index("checked_at"), ROW.index("poll_interval"), ROW.index("name")
@@ -148,9 +138,7 @@ def board_queryset(name: str = "", **extra) -> QuerySet:
     qs = Pair.objects.filter(name__icontains=name) if name else Pair.objects.all()
     return qs.annotate(
         ha_since_at=_Stored("ha_since"), repl_since_at=_Stored("repl_since"), checked_at=_Stored("last_checked"),
-        ha_summary=_JSONText.from_lookup("health__ha__summary"),
-        repl_summary=_JSONText.from_lookup("health__replication__summary"),
-        warnings_json=_JSONText.from_lookup("health__warnings"), **extra,
+        warnings_json=_Stored("warnings"), **extra,
     ).values_list(*ROW, *extra)
 
 
@@ -199,11 +187,9 @@ def _worse(ha: str, repl: str) -> str:
 
 def _row(pair: Pair) -> tuple:
     """A Pair instance as a board row (pages that load one pair with its health)."""
-    health = pair.health or {}
     return (pair.id, pair.name, pair.topology, pair.paused, pair.poll_interval, pair.lag_warning, pair.ha_status,
-            pair.ha_cause, pair.ha_since, (health.get("ha") or {}).get("summary", ""), pair.repl_status,
-            pair.repl_cause, pair.repl_since, (health.get("replication") or {}).get("summary", ""), pair.lag,
-            pair.last_checked, list(health.get("warnings") or []))
+            pair.ha_cause, pair.ha_since, pair.ha_summary, pair.repl_status, pair.repl_cause,
+            pair.repl_since, pair.repl_summary, pair.lag, pair.last_checked, list(pair.warnings or []))
 
 
 def _line(label: str, stored: str, cause: str, summary: str | None, since: dt.datetime | None,

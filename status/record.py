@@ -69,7 +69,8 @@ def record_many(outcomes: list[Outcome]) -> dict[int, list[Transition]]:
                 "ha_cause": o.health.ha.cause, "repl_cause": o.health.replication.cause,
             }
             if o.details or flips:
-                extra["health"] = o.health.to_dict()
+                extra["health"] = health = o.health.to_dict()
+                extra.update(Pair.health_columns(health))
                 if o.readings is not None:
                     extra["readings"] = o.readings
             if o.counters:

@@ -55,7 +55,8 @@ def recorded(name: str, kind: str = "alive", checked: dt.datetime | None = None,
         name=name, ha_status=str(health.ha.status), ha_cause=health.ha.cause,
         ha_since=now - dt.timedelta(seconds=since_ago), repl_status=str(health.replication.status),
         repl_cause=health.replication.cause, repl_since=now - dt.timedelta(seconds=since_ago),
-        health=health.to_dict(), readings={"primary": reading_dict(r.primary), "secondary": reading_dict(r.secondary)},
+        health=health.to_dict(), **Pair.health_columns(health.to_dict()),
+        readings={"primary": reading_dict(r.primary), "secondary": reading_dict(r.secondary)},
         lag=health.lag, last_checked=checked or now, **fields,
     )
 
