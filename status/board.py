@@ -16,9 +16,10 @@ from collections.abc import Iterator
 from functools import cached_property
 from urllib.parse import urlencode
 
-from django.http import QueryDict
+from django.http import HttpRequest, QueryDict
+from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from . import board_html
 from .presenters import (
@@ -35,6 +36,8 @@ from .presenters import (
     shown,
     status_matches,
 )
+
+_ROWS = mark_safe("\x00board rows\x00")  # where the fragment's rows go
 
 
 class Board:
@@ -54,7 +57,7 @@ class Board:
         return urlencode({k: v for k, v in (("name", self.name), ("status", self.status)) if v})
 
     @cached_property
-    def _shown(self) -> list[tuple[bool, str, str, str]]:
+    def _shown(self) -> list[tuple[bool, str, str, str, dt.datetime | None, float | None]]:
         now, bounds = self.now, self._bounds
         return [shown(row, now, bounds) for row in self.rows]
 
@@ -73,19 +76,20 @@ class Board:
     @cached_property
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys((FAILED, UNKNOWN, ALIVE), 0)
-        for _, _, _, worst in self._shown:
-            counts[worst] += 1
+        for s in self._shown:
+            counts[s[3]] += 1
         return counts
 
     @cached_property
-    def _order(self) -> list[tuple]:
-        """The rows that pass the status filter, in the board's order."""
+    def _order(self) -> list[tuple[tuple, dt.datetime | None, float | None, bool]]:
+        """The rows that pass the status filter, in the board's order, each with its last check, that check's
+        age and whether it shows fresh."""
         status = self.status
-        keyed = [(order_key(worst, row[NAME]), row)
-                 for row, (_, ha, repl, worst) in zip(self.rows, self._shown, strict=True)
+        keyed = [(order_key(worst, row[NAME]), (row, checked, age, fresh))
+                 for row, (fresh, ha, repl, worst, checked, age) in zip(self.rows, self._shown, strict=True)
                  if status_matches(status, ha, repl, worst)]
         keyed.sort(key=lambda item: item[0])
-        return [row for _, row in keyed]
+        return [item for _, item in keyed]
 
     @property
     def shown(self) -> int:
@@ -95,8 +99,15 @@ class Board:
     def views(self) -> Iterator[PairView]:
         """The shown pairs, presented one at a time."""
         now, bounds = self.now, self._bounds
-        return (present(row, now, bounds) for row in self._order)
+        return (present(item[0], now, bounds) for item in self._order)
 
     @property
     def rows_html(self) -> SafeString:
-        return board_html.rows(self.views())
+        return board_html.rows(self._order, self.now, self._bounds)
+
+    def fragment(self, request: HttpRequest) -> bytes:
+        """The board's live fragment. Its rows, a megabyte at 1,000 pairs, go around the template engine:
+        its copies of them cost more than rendering the rest."""
+        page = render_to_string("status/_board.html", {"board": self, "rows": _ROWS}, request)
+        head, _, tail = page.partition(_ROWS)
+        return b"".join((head.encode(), self.rows_html.encode(), tail.encode()))

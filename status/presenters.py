@@ -11,9 +11,10 @@ import datetime as dt
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from types import SimpleNamespace
 
-from django.db import connections
+from django.db import connections, router
 from django.db.models import Func, QuerySet, TextField
 from django.utils import timezone
 
@@ -130,6 +131,7 @@ class _Stored(Func):
 ROW = ("id", "name", "topology", "paused", "poll_interval", "lag_warning", "ha_status", "ha_cause", "ha_since_at",
        "ha_summary", "repl_status", "repl_cause", "repl_since_at", "repl_summary", "lag", "checked_at", "warnings_json")
 CHECKED, INTERVAL, NAME = ROW.index("checked_at"), ROW.index("poll_interval"), ROW.index("name")
+LAG, LAG_WARNING = ROW.index("lag"), ROW.index("lag_warning")
 HA, REPL = ROW.index("ha_status"), ROW.index("repl_status")
 
 
@@ -145,11 +147,25 @@ def board_queryset(name: str = "", **extra) -> QuerySet:
 def board_rows(name: str = "") -> list[tuple]:
     """`board_queryset(name)`, straight from the driver: Django's handling of each row (a list, a tuple and a
     converter call for `paused`, which the driver turns into a bool already) is a fifth of the query's time."""
-    qs = board_queryset(name)
-    sql, params = qs.query.sql_with_params()
-    with connections[qs.db].cursor() as cursor:
+    db, sql, params = _board_sql(name)
+    with connections[db].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def _board_sql(name: str) -> tuple[str, str, tuple]:
+    """The board query as SQL. The unfiltered one, which every wall screen asks for, is built once per
+    database: building and compiling the queryset cost a tenth of running it."""
+    if not name:
+        return _unfiltered_sql(router.db_for_read(Pair))
+    qs = board_queryset(name)
+    return (qs.db, *qs.query.sql_with_params())
+
+
+@lru_cache(maxsize=8)
+def _unfiltered_sql(db: str) -> tuple[str, str, tuple]:
+    qs = board_queryset().using(db)
+    return (db, *qs.query.sql_with_params())
 
 
 def as_datetime(value: dt.datetime | str | None) -> dt.datetime | None:
@@ -172,13 +188,15 @@ def freshness(row: tuple, now: dt.datetime, bounds: dict[float, float]
     return checked, age, bound, age is not None and age <= bound
 
 
-def shown(row: tuple, now: dt.datetime, bounds: dict[float, float]) -> tuple[bool, str, str, str]:
-    """(fresh, HA status, replication status, the worse of the two) as a board row shows them, without
-    presenting it: enough to filter, count and order a board."""
-    if freshness(row, now, bounds)[3]:
+def shown(row: tuple, now: dt.datetime, bounds: dict[float, float]
+          ) -> tuple[bool, str, str, str, dt.datetime | None, float | None]:
+    """(fresh, HA status, replication status, the worse of the two, last check, its age) as a board row shows
+    them, without presenting it: enough to filter, count and order a board."""
+    checked, age, _, fresh = freshness(row, now, bounds)
+    if fresh:
         ha, repl = row[HA], row[REPL]
-        return True, ha, repl, _worse(ha, repl)
-    return False, UNKNOWN, UNKNOWN, UNKNOWN
+        return True, ha, repl, _worse(ha, repl), checked, age
+    return False, UNKNOWN, UNKNOWN, UNKNOWN, checked, age
 
 
 def _worse(ha: str, repl: str) -> str:
@@ -260,24 +278,22 @@ def exit_code(views: list[PairView]) -> int:
     return {ALIVE: 0, FAILED: 2, UNKNOWN: 3}[worst]
 
 
-def _iso(when: dt.datetime | None) -> str | None:
-    return when.isoformat() if when else None
-
-
 def _round(value: float | None, digits: int = 3) -> float | None:
     return None if value is None else round(value, digits)
 
 
 def _api_line(s: StatusLine) -> dict:
     return {"status": s.status, "recorded_status": s.stored, "cause": s.cause, "summary": s.summary,
-            "since": _iso(s.since)}
+            "since": s.since}
 
 
 def api_pair(view: PairView) -> dict:
+    """A pair as the API shows it. Instants stay datetimes: the encoder writes them in ISO 8601 (orjson does
+    that in C, a tenth of `isoformat()`'s time at a thousand pairs)."""
     return {
         "id": view.id, "name": view.name, "url": view.url, "topology": view.topology, "paused": view.paused,
         "ha": _api_line(view.ha), "replication": _api_line(view.repl), "fresh": view.fresh,
-        "last_checked": _iso(view.last_checked), "last_check_age_seconds": _round(view.check_age),
+        "last_checked": view.last_checked, "last_check_age_seconds": _round(view.check_age),
         "stale_after_seconds": view.stale_after, "heartbeat_lag_seconds": _round(view.lag),
         "warnings": view.warnings,
     }

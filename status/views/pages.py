@@ -8,7 +8,6 @@ from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import get_object_or_404, render
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from .. import charts, history, liveness, presenters, runbook
@@ -38,7 +37,7 @@ def board(request: HttpRequest) -> HttpResponse:
         html = cache.get(f"board:{b.etag}")  # wall screens showing the same board share one rendering
         if html is None:
             # Kept as bytes: a megabyte of text would be encoded to pickle it, and again for each answer.
-            html = render_to_string("status/_board.html", {"board": b}, request).encode()
+            html = b.fragment(request)
             cache.set(f"board:{b.etag}", html, FRAGMENT_TTL)
         response = HttpResponse(html)
     response["ETag"] = b.etag

@@ -1,5 +1,6 @@
 """`manage.py hastatus`: the statuses for scripts and existing monitoring (Nagios plugin exit codes)."""
 
+import datetime as dt
 import json
 
 from django.core.management.base import BaseCommand
@@ -41,4 +42,4 @@ def _line(v: presenters.PairView) -> str:
 
 
 def _dumps(data: dict) -> str:
-    return json.dumps(data, indent=2)
+    return json.dumps(data, indent=2, default=dt.datetime.isoformat)
