@@ -28,6 +28,7 @@ from .presenters import (
     NAME,
     STATUS_FILTERS,
     UNKNOWN,
+    Freshness,
     PairView,
     board_rows,
     monitor_banner,
@@ -57,7 +58,7 @@ class Board:
         return urlencode({k: v for k, v in (("name", self.name), ("status", self.status)) if v})
 
     @cached_property
-    def _shown(self) -> list[tuple[bool, str, str, str, dt.datetime | None, float | None]]:
+    def _shown(self) -> list[tuple[bool, str, str, str, Freshness]]:
         now, bounds = self.now, self._bounds
         return [shown(row, now, bounds) for row in self.rows]
 
@@ -81,12 +82,11 @@ class Board:
         return counts
 
     @cached_property
-    def _order(self) -> list[tuple[tuple, dt.datetime | None, float | None, bool]]:
-        """The rows that pass the status filter, in the board's order, each with its last check, that check's
-        age and whether it shows fresh."""
+    def _order(self) -> list[tuple[tuple, Freshness]]:
+        """The rows that pass the status filter, in the board's order, each with its `freshness`."""
         status = self.status
-        keyed = [(order_key(worst, row[NAME]), (row, checked, age, fresh))
-                 for row, (fresh, ha, repl, worst, checked, age) in zip(self.rows, self._shown, strict=True)
+        keyed = [(order_key(worst, row[NAME]), (row, f))
+                 for row, (_, ha, repl, worst, f) in zip(self.rows, self._shown, strict=True)
                  if status_matches(status, ha, repl, worst)]
         keyed.sort(key=lambda item: item[0])
         return [item for _, item in keyed]
@@ -99,7 +99,7 @@ class Board:
     def views(self) -> Iterator[PairView]:
         """The shown pairs, presented one at a time."""
         now, bounds = self.now, self._bounds
-        return (present(item[0], now, bounds) for item in self._order)
+        return (present(row, now, bounds, f) for row, f in self._order)
 
     @property
     def rows_html(self) -> SafeString:

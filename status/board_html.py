@@ -27,6 +27,7 @@ from .presenters import (
     LAG,
     LAG_WARNING,
     UNKNOWN,
+    Freshness,
     PairView,
     StatusLine,
     humanize,
@@ -102,17 +103,16 @@ def _checked(checked: dt.datetime | None, age: float | None, fresh: bool, lag: f
             f'<td rowspan="2" class="lag{" high" if high else ""}">{"&mdash;" if lag is None else f"{lag:.2f} s"}</td>')
 
 
-def rows(shown: list[tuple[tuple, dt.datetime | None, float | None, bool]], now: dt.datetime,
-         bounds: dict[float, float]) -> SafeString:
-    """The markup of board rows (`presenters.ROW`), each with its last check, that check's age and whether it
-    shows fresh."""
+def rows(shown: list[tuple[tuple, Freshness]], now: dt.datetime, bounds: dict[float, float]) -> SafeString:
+    """The markup of board rows (`presenters.ROW`), each with its `presenters.freshness`."""
     stamp = _Stamps()
     kept = _kept.setdefault(str(stamp.tz), {})
     keys, out = [], []
     at = now.timestamp()
-    for row, checked, age, fresh in shown:
+    for row, known in shown:
+        checked, age, _, fresh = known
         if not fresh:
-            p = present(row, now, bounds)
+            p = present(row, now, bounds, known)
             (a, b, c, d), checked = _pieces(p, stamp), _checked(p.last_checked, p.check_age, False, p.lag,
                                                                 p.lag_high, stamp)
             out.append(f"{a}{p.ha.since_text}{b}{checked}{c}{p.repl.since_text}{d}")
@@ -121,7 +121,7 @@ def rows(shown: list[tuple[tuple, dt.datetime | None, float | None, bool]], now:
         keys.append(key)
         got = kept.get(key)
         if got is None:
-            p = present(row, now, bounds)
+            p = present(row, now, bounds, known)
             got = kept[key] = (_pieces(p, stamp), p.ha.since and p.ha.since.timestamp(),
                                p.repl.since and p.repl.since.timestamp())
         (a, b, c, d), ha_since, repl_since = got

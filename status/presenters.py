@@ -176,7 +176,7 @@ def as_datetime(value: dt.datetime | str | None) -> dt.datetime | None:
 
 
 def freshness(row: tuple, now: dt.datetime, bounds: dict[float, float]
-              ) -> tuple[dt.datetime | None, float | None, float, bool]:
+              ) -> tuple[dt.datetime | None, float | None, float, bool]:  # Freshness
     """A board row's last check, its age, its staleness bound and whether its statuses are fresh. `bounds`
     remembers `monitor.stale_after` per poll interval across the rows of one board."""
     checked = as_datetime(row[CHECKED])
@@ -188,15 +188,17 @@ def freshness(row: tuple, now: dt.datetime, bounds: dict[float, float]
     return checked, age, bound, age is not None and age <= bound
 
 
-def shown(row: tuple, now: dt.datetime, bounds: dict[float, float]
-          ) -> tuple[bool, str, str, str, dt.datetime | None, float | None]:
-    """(fresh, HA status, replication status, the worse of the two, last check, its age) as a board row shows
-    them, without presenting it: enough to filter, count and order a board."""
-    checked, age, _, fresh = freshness(row, now, bounds)
-    if fresh:
+Freshness = tuple[dt.datetime | None, float | None, float, bool]  # what `freshness` returns
+
+
+def shown(row: tuple, now: dt.datetime, bounds: dict[float, float]) -> tuple[bool, str, str, str, Freshness]:
+    """(fresh, HA status, replication status, the worse of the two, `freshness`) as a board row shows them,
+    without presenting it: enough to filter, count and order a board."""
+    f = freshness(row, now, bounds)
+    if f[3]:
         ha, repl = row[HA], row[REPL]
-        return True, ha, repl, _worse(ha, repl), checked, age
-    return False, UNKNOWN, UNKNOWN, UNKNOWN, checked, age
+        return True, ha, repl, _worse(ha, repl), f
+    return False, UNKNOWN, UNKNOWN, UNKNOWN, f
 
 
 def _worse(ha: str, repl: str) -> str:
@@ -220,13 +222,15 @@ def _stale_line(label: str, stored: str, cause: str, since: dt.datetime | None, 
     return StatusLine(label, UNKNOWN, stored, STALE_CAUSE, _stale_summary(age, stored, cause), since, age)
 
 
-def present(pair: Pair | tuple, now: dt.datetime | None = None, bounds: dict | None = None) -> PairView:
-    """A Pair, or a row of `board_queryset()`, as shown; `bounds` caches stale_after per interval."""
+def present(pair: Pair | tuple, now: dt.datetime | None = None, bounds: dict | None = None,
+            known: Freshness | None = None) -> PairView:
+    """A Pair, or a row of `board_queryset()`, as shown; `bounds` caches stale_after per interval, `known` is
+    the row's `freshness` if the caller has it already."""
     row = _row(pair) if isinstance(pair, Pair) else pair
     (pk, name, topology, paused, _, lag_warning, ha, ha_cause, ha_since, ha_summary, repl, repl_cause, repl_since,
      repl_summary, lag, _, warnings) = row
     now = now or timezone.now()
-    checked, age, bound, fresh = freshness(row, now, {} if bounds is None else bounds)
+    checked, age, bound, fresh = known or freshness(row, now, {} if bounds is None else bounds)
     if fresh:
         ha_line = _line(HA_LABEL, ha, ha_cause, ha_summary, as_datetime(ha_since), now)
         repl_line = _line(REPL_LABEL, repl, repl_cause, repl_summary, as_datetime(repl_since), now)
