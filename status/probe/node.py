@@ -19,6 +19,7 @@ from pymysql.constants import CLIENT
 
 from status.readings import Heartbeat, NodeReading, Reach
 
+from .driver import DescribingConnection
 from .errors import classify
 from .flavour import gtid_position_query, parse_version, replica_status_statement
 from .replica_status import UnreadableStatus, parse_channels
@@ -93,7 +94,7 @@ class NodeProbe:
     def _connect(self) -> pymysql.Connection:
         t = self.target
         kwargs: dict = {"ssl": self._ctx} if self._ctx else {"ssl_disabled": True}
-        conn = pymysql.connect(
+        conn = DescribingConnection(
             host=t.host, port=t.port, user=t.user, password=t.password, autocommit=True,
             connect_timeout=t.connect_timeout, read_timeout=t.timeout, write_timeout=t.timeout,
             cursorclass=pymysql.cursors.DictCursor, charset="utf8mb4",
