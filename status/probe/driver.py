@@ -5,6 +5,9 @@ A poll asks every node the same questions, and the answers' column descriptions 
 three quarters of a probe's client CPU (1.2 ms per node round trip on the project's machine, where a C driver
 takes 0.2). Here the raw description packets are read as bytes and looked up; only a set not seen before is
 parsed, the way PyMySQL does it. Everything else (TLS, timeouts and their errors, sequence checks) is PyMySQL's.
+
+This leans on PyMySQL's internals (`_read_bytes`, `_next_seq_id`, ...), hence its exact pin in pyproject.toml;
+tests/test_probe_driver.py compares the answers with plain PyMySQL's, so an upgrade that changes them fails there.
 """
 
 from __future__ import annotations
@@ -74,7 +77,7 @@ def _payload(conn: Connection) -> bytes:
 
 
 def _describe(conn: Connection, raw: tuple[bytes, ...]) -> tuple[list, list, tuple]:
-    """What `MySQLResult._get_descriptions` sets, from the raw packets (PyMySQL 1.1's rules)."""
+    """What `MySQLResult._get_descriptions` sets, from the raw packets (its rules as of PyMySQL 1.2)."""
     fields: list[Any] = []
     decoders: list[tuple[str | None, Any]] = []
     for data in raw:
