@@ -3,7 +3,8 @@
 Starts K sandbox pairs (real mariadbd), registers N pairs spread over them (each pair its own
 connections, as with distinct servers), runs beat + workers, and samples for `--seconds`:
 freshness (age of each pair's last reading: p50/p99/max), worker CPU per poll, worker memory,
-and the time to detect one sandbox primary crashed during the run.
+the time to detect one sandbox primary crashed during the run, and the flips to Failed that no fault
+explains (a monitor that cannot keep up may take a late heartbeat for a cut link).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/hapanel_bench HAPANEL_DEVELOPMENT=1 \
         .venv/bin/python bench/scale.py --pairs 100,500,1000,2000 [--sandboxes 4] [--workers 2 --concurrency 2]
@@ -67,7 +68,7 @@ def run(n: int, sandboxes, var, seconds: float, interval: float, workers: int, c
     from django.db import connection
     from django.utils import timezone
 
-    from status.models import Pair, Transition
+    from status.models import Pair
 
     register(sandboxes, n, interval)
     vacuum(full=True)
@@ -89,19 +90,18 @@ def run(n: int, sandboxes, var, seconds: float, interval: float, workers: int, c
             if crashed_at is None and time.monotonic() - started > seconds / 2:
                 crashed_at = time.time()
                 victim.fault("crash-primary")
-            if crashed_at and detected is None and Transition.objects.filter(
-                    pair=victim_pair, kind="ha", new_status="Failed").exists():
+            if crashed_at and detected is None and _failed_since(victim_pair, crashed_at):
                 detected = time.time() - crashed_at
             if time.monotonic() - vacuumed > 10:
                 vacuum()
                 vacuumed = time.monotonic()
             time.sleep(1.0)
         if crashed_at and detected is None:
-            wait(lambda: Transition.objects.filter(pair=victim_pair, kind="ha", new_status="Failed").exists(),
-                 30, "the crash to be detected")
+            wait(lambda: _failed_since(victim_pair, crashed_at), 30, "the crash to be detected")
             detected = time.time() - crashed_at
         cpu1, rss = (sum(x) for x in zip(*(cpu_rss(p.pid) for p in procs), strict=True))
         polls = _polls() - polls0
+        false_flips = _false_flips(n, len(sandboxes), crashed_at)
         victim.heal()
     finally:
         for p in procs:
@@ -109,7 +109,31 @@ def run(n: int, sandboxes, var, seconds: float, interval: float, workers: int, c
         connection.close()
     return {"n": n, "p50": pct(ages, 50), "p99": pct(ages, 99), "max": max(ages), "polls": polls,
             "cpu_ms": 1000 * (cpu1 - cpu0) / max(polls, 1), "rss": rss, "detect": detected,
-            "polls_per_s": polls / seconds}
+            "polls_per_s": polls / seconds, "false": false_flips}
+
+
+def _failed_since(pair, at: float) -> bool:
+    """Whether the pair's HA status turned Failed after `at` (a false flip before the crash does not count)."""
+    import datetime as dt
+
+    from status.models import Transition
+
+    return Transition.objects.filter(pair=pair, kind="ha", new_status="Failed",
+                                     detected_at__gte=dt.datetime.fromtimestamp(at, dt.UTC)).exists()
+
+
+def _false_flips(n: int, sandboxes: int, crashed_at: float) -> int:
+    """Flips to Failed that no fault explains, from the first poll on: on any pair before the crash, and after
+    it on the pairs of the sandboxes that were not crashed. A monitor that cannot keep up may call a late
+    heartbeat a cut link; this counts it."""
+    import datetime as dt
+
+    from status.models import Transition
+
+    victims = [f"scale-{i:04d}" for i in range(sandboxes - 1, n, sandboxes)]
+    crash = dt.datetime.fromtimestamp(crashed_at, dt.UTC)
+    return Transition.objects.filter(new_status="Failed").exclude(
+        pair__name__in=victims, detected_at__gte=crash).count()
 
 
 def vacuum(full: bool = False) -> None:
@@ -162,16 +186,16 @@ def main() -> None:
         print(f"{len(sandboxes)} sandbox pairs up; interval {args.interval} s; {args.workers} worker(s) x "
               f"{args.concurrency} threads; sampling {args.seconds:.0f} s; {ROOT}")
         print("| pairs | polls/s | freshness p50 s | p99 s | max s | worker CPU ms/poll | worker RSS MiB "
-              "| crash detected s |")
-        print("|---|---|---|---|---|---|---|---|")
+              "| crash detected s | false Failed flips |")
+        print("|---|---|---|---|---|---|---|---|---|")
         for n in sizes:
             try:
                 r = run(n, sandboxes, var, args.seconds, args.interval, args.workers, args.concurrency)
             except TimeoutError as exc:  # the machine could not keep up: a result too, say it and go on
-                print(f"| {n} | - | did not hold: {exc} | | | | | |", flush=True)
+                print(f"| {n} | - | did not hold: {exc} | | | | | | |", flush=True)
                 continue
             print(f"| {r['n']} | {r['polls_per_s']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['max']:.2f} "
-                  f"| {r['cpu_ms']:.1f} | {r['rss']:.0f} | {r['detect']:.2f} |", flush=True)
+                  f"| {r['cpu_ms']:.1f} | {r['rss']:.0f} | {r['detect']:.2f} | {r['false']} |", flush=True)
     finally:
         for sb in sandboxes:
             sb.down()

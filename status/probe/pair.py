@@ -14,12 +14,23 @@ _POOL = ThreadPoolExecutor(max_workers=128, thread_name_prefix="probe")
 
 
 HEARTBEAT_WAIT = 0.3  # seconds a replica may take to show this poll's heartbeat
+HEARTBEAT_PATIENCE = 1.5  # the longest a late heartbeat is waited for, at long poll intervals
 STALE_MARGIN = 0.2
 
 
 def heartbeat_wait(interval: float, limit: float = HEARTBEAT_WAIT) -> float:
     """How long a replica may take to show this poll's heartbeat before it counts as late."""
     return max(0.05, min(limit, interval * 0.3))
+
+
+def heartbeat_patience(interval: float, wait: float) -> float:
+    """How long to keep asking for this poll's heartbeat once it is late, before the link counts as cut.
+
+    A row that comes late but comes means a slow replica or a busy machine, not a cut link. On a saturated
+    machine polling every 5 s, one row in a few hundred took over half a second, and each flipped its pair to
+    `link-cut`. A third of the interval, so that a 1 s poll still shows a cut within about a second.
+    """
+    return max(wait, min(HEARTBEAT_PATIENCE, interval * 0.3))
 
 
 def stale_after(wait: float) -> float:
@@ -48,6 +59,7 @@ def poll_pair(
     if topology == "bidirectional":
         directions.append(("secondary", "primary"))
     wait = heartbeat_wait(interval, wait_limit)
+    patience = heartbeat_patience(interval, wait)
     calls = []
     for source, replica in directions:
         if readings[replica].reach is Reach.OK and not readings[replica].parse_error:
@@ -55,7 +67,7 @@ def poll_pair(
             # A replica whose threads are not both running cannot show this poll's row: do not wait.
             flowing = any(c.io_running == "Yes" and c.sql_running == "Yes" for c in readings[replica].channels)
             calls.append((replica, probes[replica].read_peer_heartbeat, src.target.origin, src.last_write_ts,
-                          wait if flowing else 0))
+                          patience if flowing else 0))
     # Both directions wait side by side: the last one in this thread, the others in the pool.
     futures = [(replica, _POOL.submit(fn, *args)) for replica, fn, *args in calls[:-1]]
     for replica, fn, *args in calls[-1:]:
