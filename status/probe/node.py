@@ -226,6 +226,7 @@ class NodeProbe:
             # Asking before this poll's row can have arrived costs a query for nothing: wait about as
             # long as the row took to show up last time.
             time.sleep(min(self._transit, wait / 2))
+        pause = 0.01
         try:
             while True:
                 rows = self._query(
@@ -238,7 +239,10 @@ class NodeProbe:
                     break
                 if written_at is None or time.monotonic() >= deadline:
                     break
-                time.sleep(0.01)
+                # Ever longer pauses: a row that is late on a busy machine is usually late by a lot, and each
+                # ask costs both ends a query (a second's lateness took a hundred at a fixed 10 ms).
+                time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+                pause = min(pause * 1.5, 0.1)
         except (pymysql.err.ProgrammingError, pymysql.err.OperationalError) as exc:
             if isinstance(exc, pymysql.err.ProgrammingError) or (exc.args and exc.args[0] in (1142, 1044)):
                 return Heartbeat(error=_heartbeat_problem(exc, self.target))
