@@ -18,9 +18,12 @@ def test_patience_follows_the_interval():
 
 
 def test_a_late_heartbeat_at_a_long_interval_is_not_a_cut(healthy):
+    before = healthy.replica_status("secondary")
     # MASTER_DELAY holds each event until a whole second after the source ran it: written just after a second
     # begins, the monitor's row shows on the secondary about 0.95 s later, past the 0.3 s wait.
-    healthy.sql("secondary", "STOP SLAVE", "CHANGE MASTER TO MASTER_DELAY = 1", "START SLAVE")
+    # The sandbox's own CHANGE MASTER: a bare one would also reset the heartbeat period to its default.
+    change = healthy.change_master_sql(healthy.node("secondary"))
+    healthy.sql("secondary", "STOP SLAVE", f"{change}, MASTER_DELAY = 1", "START SLAVE")
     try:
         healthy.wait_replicating()
         primary = NodeProbe(target(healthy, "primary"))
@@ -33,5 +36,8 @@ def test_a_late_heartbeat_at_a_long_interval_is_not_a_cut(healthy):
         health = evaluate(readings)
         assert (str(health.ha.status), health.ha.cause) == ("Alive", "ok"), health.ha.summary
     finally:
-        healthy.sql("secondary", "STOP SLAVE", "CHANGE MASTER TO MASTER_DELAY = 0", "START SLAVE")
+        healthy.sql("secondary", "STOP SLAVE", f"{change}, MASTER_DELAY = 0", "START SLAVE")
         healthy.wait_replicating()
+    after = healthy.replica_status("secondary")
+    for setting in ("Slave_heartbeat_period", "SQL_Delay", "Connect_Retry", "Master_SSL_Verify_Server_Cert"):
+        assert after[setting] == before[setting], setting
