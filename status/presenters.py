@@ -175,8 +175,10 @@ def as_datetime(value: dt.datetime | str | None) -> dt.datetime | None:
     return value  # type: ignore[return-value]
 
 
-def freshness(row: tuple, now: dt.datetime, bounds: dict[float, float]
-              ) -> tuple[dt.datetime | None, float | None, float, bool]:  # Freshness
+Freshness = tuple[dt.datetime | None, float | None, float, bool]  # what `freshness` returns
+
+
+def freshness(row: tuple, now: dt.datetime, bounds: dict[float, float]) -> Freshness:
     """A board row's last check, its age, its staleness bound and whether its statuses are fresh. `bounds`
     remembers `monitor.stale_after` per poll interval across the rows of one board."""
     checked = as_datetime(row[CHECKED])
@@ -186,9 +188,6 @@ def freshness(row: tuple, now: dt.datetime, bounds: dict[float, float]
     if bound is None:
         bound = bounds[interval] = monitor.stale_after(SimpleNamespace(poll_interval=interval))
     return checked, age, bound, age is not None and age <= bound
-
-
-Freshness = tuple[dt.datetime | None, float | None, float, bool]  # what `freshness` returns
 
 
 def shown(row: tuple, now: dt.datetime, bounds: dict[float, float]) -> tuple[bool, str, str, str, Freshness]:
