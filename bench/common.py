@@ -24,6 +24,7 @@ def configure(name: str, redis_db: int) -> Path:
     os.environ["HAPANEL_QUEUE"] = f"hapanel-bench-{name}"
     os.environ["HAPANEL_CACHE_PREFIX"] = f"hapanel-bench-{name}"
     os.environ["LOG_LEVEL"] = "WARNING"
+    _create_database(os.environ["DATABASE_URL"])
     import django
 
     django.setup()
@@ -31,6 +32,21 @@ def configure(name: str, redis_db: int) -> Path:
 
     call_command("migrate", verbosity=0)
     return var
+
+
+def _create_database(url: str) -> None:
+    """A PostgreSQL database named in DATABASE_URL is created when missing (a new machine has none)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if not parts.scheme.startswith("postg"):
+        return
+    import psycopg
+
+    name = parts.path.lstrip("/")
+    with psycopg.connect(url.replace(parts.path, "/postgres", 1), autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def start_worker(var: Path, name: str = "bench", beat: bool = True, concurrency: int = 8,

@@ -3,11 +3,14 @@
 Starts K sandbox pairs (real mariadbd), registers N pairs spread over them (each pair its own
 connections, as with distinct servers), runs beat + workers, and samples for `--seconds`:
 freshness (age of each pair's last reading: p50/p99/max), worker CPU per poll, worker memory,
-the time to detect one sandbox primary crashed during the run, and the flips to Failed that no fault
-explains (a monitor that cannot keep up may take a late heartbeat for a cut link).
+the time to detect the crash of one pair's primary during the run (that pair has a sandbox of its own;
+`--crash shared` crashes a sandbox shared by a quarter of the pairs instead), the flips to Failed that no
+fault explains (a monitor that cannot keep up may take a late heartbeat for a cut link), and the period
+between a pair's regular polls (where a freshness tail comes from).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/hapanel_bench HAPANEL_DEVELOPMENT=1 \
-        .venv/bin/python bench/scale.py --pairs 100,500,1000,2000 [--sandboxes 4] [--workers 2 --concurrency 2]
+        .venv/bin/python bench/scale.py --pairs 100,500,1000,2000 [--sandboxes 4] [--crash one|shared] \
+        [--workers 2 --concurrency 2]
 """
 
 from __future__ import annotations
@@ -45,14 +48,23 @@ def cpu_rss(pid: int) -> tuple[float, float]:
     return cpu, rss
 
 
-def register(sandboxes, n: int, interval: float):
+def victims(n: int, sandboxes: int, own: bool) -> list[str]:
+    """The pairs on the sandbox that is crashed: the last pair alone on a sandbox of its own (one pair crashed,
+    as the issue has it), or, with `--crash shared`, every pair of the last shared sandbox (a mass failure)."""
+    if own:
+        return [f"scale-{n - 1:04d}"]
+    return [f"scale-{i:04d}" for i in range(sandboxes - 1, n, sandboxes)]
+
+
+def register(sandboxes, n: int, interval: float, own: bool):
     from status.models import Node, Pair
     from status.sandbox.pair import MONITOR_USER
 
     Pair.all_objects.all().delete()
     pairs = []
     for i in range(n):
-        sb = sandboxes[i % len(sandboxes)]
+        shared = sandboxes[:-1] if own else sandboxes
+        sb = sandboxes[-1] if own and i == n - 1 else shared[i % len(shared)]
         pair = Pair.objects.create(name=f"scale-{i:04d}", topology=Pair.BIDIRECTIONAL, poll_interval=interval)
         ca = sb.ca_file.read_text()
         for spec in sb.nodes():
@@ -64,13 +76,14 @@ def register(sandboxes, n: int, interval: float):
     return pairs
 
 
-def run(n: int, sandboxes, var, seconds: float, interval: float, workers: int, concurrency: int) -> dict:
+def run(n: int, sandboxes, var, seconds: float, interval: float, workers: int, concurrency: int, own: bool) -> dict:
     from django.db import connection
     from django.utils import timezone
 
     from status.models import Pair
 
-    register(sandboxes, n, interval)
+    register(sandboxes, n, interval, own)
+    crashed = victims(n, len(sandboxes), own)
     vacuum(full=True)
     procs = [start_worker(var, name=f"scale{w}", beat=(w == 0), concurrency=concurrency) for w in range(workers)]
     try:
@@ -83,7 +96,7 @@ def run(n: int, sandboxes, var, seconds: float, interval: float, workers: int, c
         started = vacuumed = time.monotonic()
         crashed_at = detected = None
         victim = sandboxes[-1]
-        victim_pair = Pair.objects.filter(name=f"scale-{len(sandboxes) - 1:04d}").first()
+        victim_pair = Pair.objects.get(name=crashed[0])
         while time.monotonic() - started < seconds:
             now = timezone.now()
             ages.extend((now - t).total_seconds() for t in Pair.objects.values_list("last_checked", flat=True) if t)
@@ -101,7 +114,8 @@ def run(n: int, sandboxes, var, seconds: float, interval: float, workers: int, c
             detected = time.time() - crashed_at
         cpu1, rss = (sum(x) for x in zip(*(cpu_rss(p.pid) for p in procs), strict=True))
         polls = _polls() - polls0
-        false_flips = _false_flips(n, len(sandboxes), crashed_at)
+        false_flips = _false_flips(crashed, crashed_at)
+        gaps = _gaps(list(Pair.objects.values_list("id", flat=True)), time.time() - seconds)
         victim.heal()
     finally:
         for p in procs:
@@ -109,7 +123,8 @@ def run(n: int, sandboxes, var, seconds: float, interval: float, workers: int, c
         connection.close()
     return {"n": n, "p50": pct(ages, 50), "p99": pct(ages, 99), "max": max(ages), "polls": polls,
             "cpu_ms": 1000 * (cpu1 - cpu0) / max(polls, 1), "rss": rss, "detect": detected,
-            "polls_per_s": polls / seconds, "false": false_flips}
+            "polls_per_s": polls / seconds, "false": false_flips,
+            "gap50": pct(gaps, 50), "gap99": pct(gaps, 99), "gapmax": max(gaps, default=float("nan"))}
 
 
 def _failed_since(pair, at: float) -> bool:
@@ -122,15 +137,14 @@ def _failed_since(pair, at: float) -> bool:
                                      detected_at__gte=dt.datetime.fromtimestamp(at, dt.UTC)).exists()
 
 
-def _false_flips(n: int, sandboxes: int, crashed_at: float) -> int:
+def _false_flips(victims: list[str], crashed_at: float) -> int:
     """Flips to Failed that no fault explains, from the first poll on: on any pair before the crash, and after
-    it on the pairs of the sandboxes that were not crashed. A monitor that cannot keep up may call a late
+    it on the pairs that were not crashed. A monitor that cannot keep up may call a late
     heartbeat a cut link; this counts it."""
     import datetime as dt
 
     from status.models import Transition
 
-    victims = [f"scale-{i:04d}" for i in range(sandboxes - 1, n, sandboxes)]
     crash = dt.datetime.fromtimestamp(crashed_at, dt.UTC)
     return Transition.objects.filter(new_status="Failed").exclude(
         pair__name__in=victims, detected_at__gte=crash).count()
@@ -148,6 +162,22 @@ def vacuum(full: bool = False) -> None:
             cursor.execute(f"VACUUM {'FULL ' if full else ''}ANALYZE {table}")
 
 
+def _gaps(pair_ids: list[int], since: float) -> list[float]:
+    """Seconds between the starts of consecutive regular polls of each pair, from the lag history in Redis:
+    where the freshness tail comes from (a stretched period, or a missed turn)."""
+    from status import liveness
+
+    pipe = liveness.redis().pipeline(transaction=False)
+    for pair_id in pair_ids:
+        pipe.lrange(f"{liveness.PREFIX}lag:{pair_id}", 0, -1)
+    gaps = []
+    for raw in pipe.execute():
+        starts = sorted(float(s.split(b":")[0]) for s in raw if s.endswith(b":r"))
+        starts = [t for t in starts if t >= since]
+        gaps += [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    return gaps
+
+
 def _polls() -> int:
     import redis
     from django.conf import settings
@@ -158,7 +188,9 @@ def _polls() -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", default="100,500,1000,2000")
-    parser.add_argument("--sandboxes", type=int, default=4)
+    parser.add_argument("--sandboxes", type=int, default=4, help="sandbox pairs the pairs are spread over")
+    parser.add_argument("--crash", choices=("one", "shared"), default="one",
+                        help="crash one pair's own sandbox, or a shared one (a quarter of the pairs fail at once)")
     parser.add_argument("--seconds", type=float, default=120)
     parser.add_argument("--interval", type=float, default=5.0)
     parser.add_argument("--workers", type=int, default=2, help="worker processes (one core each, at most)")
@@ -176,26 +208,29 @@ def main() -> None:
     redis.Redis.from_url("redis://127.0.0.1:6379/11").flushdb()
     sandboxes = []
     try:
-        for k in range(args.sandboxes):
+        own = args.crash == "one"
+        for k in range(args.sandboxes + own):
             sb = SandboxPair(var / f"sandbox-{k}", 3700 + 10 * k)
             if sb.state:
                 sb.down()
                 sb = SandboxPair(var / f"sandbox-{k}", 3700 + 10 * k)
             sb.up()
             sandboxes.append(sb)
-        print(f"{len(sandboxes)} sandbox pairs up; interval {args.interval} s; {args.workers} worker(s) x "
+        print(f"{len(sandboxes)} sandbox pairs up ({'one of them for the crashed pair alone' if own else 'shared'}); "
+              f"interval {args.interval} s; {args.workers} worker(s) x "
               f"{args.concurrency} threads; sampling {args.seconds:.0f} s; {ROOT}")
         print("| pairs | polls/s | freshness p50 s | p99 s | max s | worker CPU ms/poll | worker RSS MiB "
-              "| crash detected s | false Failed flips |")
-        print("|---|---|---|---|---|---|---|---|---|")
+              "| crash detected s | false Failed flips | poll period p50 / p99 / max s |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         for n in sizes:
             try:
-                r = run(n, sandboxes, var, args.seconds, args.interval, args.workers, args.concurrency)
+                r = run(n, sandboxes, var, args.seconds, args.interval, args.workers, args.concurrency, own)
             except TimeoutError as exc:  # the machine could not keep up: a result too, say it and go on
-                print(f"| {n} | - | did not hold: {exc} | | | | | | |", flush=True)
+                print(f"| {n} | - | did not hold: {exc} | | | | | | | |", flush=True)
                 continue
             print(f"| {r['n']} | {r['polls_per_s']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['max']:.2f} "
-                  f"| {r['cpu_ms']:.1f} | {r['rss']:.0f} | {r['detect']:.2f} | {r['false']} |", flush=True)
+                  f"| {r['cpu_ms']:.1f} | {r['rss']:.0f} | {r['detect']:.2f} | {r['false']} "
+                  f"| {r['gap50']:.2f} / {r['gap99']:.2f} / {r['gapmax']:.2f} |", flush=True)
     finally:
         for sb in sandboxes:
             sb.down()
