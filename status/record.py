@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Q
 
 from .models import Pair, Transition
@@ -24,6 +25,16 @@ FIELDS = {
 
 def _older(checked_at: dt.datetime) -> Q:
     return Q(last_checked__isnull=True) | Q(last_checked__lt=checked_at)
+
+
+class _Seen(NamedTuple):
+    """What a flip compares against: a pair's statuses as the recording transaction reads them (tuples, not
+    model instances: building fifty models per batch was a good part of recording at a thousand pairs)."""
+
+    pk: int
+    paused: bool
+    ha_status: str
+    repl_status: str
 
 
 @dataclass
@@ -54,8 +65,8 @@ def record_many(outcomes: list[Outcome]) -> dict[int, list[Transition]]:
     if not outcomes:
         return made
     with transaction.atomic():
-        pairs = Pair.objects.filter(pk__in=[o.pair_id for o in outcomes]).only(
-            "id", "paused", "ha_status", "repl_status").in_bulk()
+        pairs = {row[0]: _Seen(*row) for row in Pair.objects.filter(pk__in=[o.pair_id for o in outcomes])
+                 .values_list("id", "paused", "ha_status", "repl_status")}
         updates: dict[tuple[str, ...], list[tuple[int, dict]]] = {}
         for o in outcomes:
             pair = pairs.get(o.pair_id)
@@ -90,19 +101,20 @@ def _update_newer(names: tuple[str, ...], rows: list[tuple[int, dict]]) -> None:
     """Sets these fields on each pair whose last check is older than the row's, with one statement run for
     every row (executemany): compiling an ORM update per pair was a large part of a poll's cost at a
     thousand pairs. Causes and details follow the newest poll only; an older, late poll leaves them alone."""
+    db = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: the `connection` proxy costs a lookup per value
     fields = [Pair._meta.get_field(name) for name in names]
     checked = Pair._meta.get_field("last_checked")
-    q = connection.ops.quote_name
+    q = db.ops.quote_name
     assignments = ", ".join(f"{q(f.column)} = %s" for f in fields)
     sql = (f"UPDATE {q(Pair._meta.db_table)} SET {assignments} WHERE {q('id')} = %s "
            f"AND ({q(checked.column)} IS NULL OR {q(checked.column)} < %s)")
-    params = [[f.get_db_prep_save(values[f.name], connection) for f in fields]
-              + [pair_id, checked.get_db_prep_save(values["last_checked"], connection)] for pair_id, values in rows]
-    with connection.cursor() as cursor:
+    params = [[f.get_db_prep_save(values[f.name], db) for f in fields]
+              + [pair_id, checked.get_db_prep_save(values["last_checked"], db)] for pair_id, values in rows]
+    with db.cursor() as cursor:
         cursor.executemany(sql, params)
 
 
-def _flip(pair: Pair, kind: str, verdict: Verdict, at: dt.datetime) -> Transition | None:
+def _flip(pair: _Seen, kind: str, verdict: Verdict, at: dt.datetime) -> Transition | None:
     status_f, cause_f, since_f = FIELDS[kind]
     old = getattr(pair, status_f)
     new = str(verdict.status)
