@@ -118,9 +118,11 @@ CELERY_TASK_DEFAULT_PRIORITY = 3
 # connection per poll was the largest cost at scale; tasks.py closes old connections the Django way
 # instead (CONN_MAX_AGE, CONN_HEALTH_CHECKS) before each task.
 CELERY_DB_REUSE_MAX = 2**31
+# The dispatcher ticks twice a second; each pair is still polled once per its own interval (see tasks.dispatch).
+DISPATCH_TICK = 0.5
 CELERY_BEAT_SCHEDULE = {
-    # Ticks twice a second; each pair is still polled once per its own interval (see tasks.dispatch).
-    "dispatch-due-pairs": {"task": "status.tasks.dispatch", "schedule": 0.5, "options": {"expires": 0.5}},
+    "dispatch-due-pairs": {"task": "status.tasks.dispatch", "schedule": DISPATCH_TICK,
+                           "options": {"expires": DISPATCH_TICK}},
 }
 
 # Monitoring defaults (a pair may override interval, debounce and lag threshold).

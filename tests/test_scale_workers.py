@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from django.utils import timezone
 
 from status import liveness
 from status.models import Node, Pair
 from status.sandbox_registry import register
+from status.tasks import due_after
 from tests.services import wait_for
 from tests.workers import Worker
 
@@ -28,6 +30,16 @@ def _poll_times(pair_id: int, since: float) -> list[float]:
     raw = liveness.redis().lrange(f"{liveness.PREFIX}lag:{pair_id}", 0, -1)
     times = [float(s.split(":")[0]) for s in (r.decode() for r in raw) if s.endswith(":r")]
     return sorted(t for t in times if t >= since)
+
+
+@pytest.mark.parametrize(("interval", "tick", "due"), [
+    (1.0, 0.5, 0.9),  # short intervals: never twice within 0.9 of one
+    (5.0, 0.5, 4.75),  # half a tick's wait on average makes the period the interval itself
+    (60.0, 0.5, 59.75),
+    (0.1, 0.5, 0.1),
+])
+def test_a_pair_is_due_again_about_one_interval_after_its_poll_started(interval, tick, due):
+    assert due_after(interval, tick) == pytest.approx(due)
 
 
 def test_two_workers_two_beats_poll_each_pair_once_per_interval(transactional_db, redis_url, flush_redis, healthy):

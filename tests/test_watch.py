@@ -1,11 +1,14 @@
-"""The crash watcher: a closed idle connection triggers one poll; a pair being polled triggers none."""
+"""The crash watcher: a closed idle connection triggers one poll; a pair being polled triggers none, and its
+poll runs as soon as the poll in flight is done."""
 
 from __future__ import annotations
 
 import socket
 import threading
+import time
 
 from tests.services import wait_for
+from tests.test_monitoring_e2e import wait_status
 
 
 def test_closed_idle_connection_triggers_once_and_busy_pair_never():
@@ -32,3 +35,23 @@ def test_closed_idle_connection_triggers_once_and_busy_pair_never():
     watcher.watch(2, [])  # the poll of pair 2 ends without a kept connection
     busy_server.close()
     assert fired == [1]
+
+
+def test_the_watchers_poll_of_a_pair_in_flight_runs_once_that_poll_is_done(worker, sandbox_pair, healthy):
+    """The poll in flight may have read the primary just before it died; giving up would leave the crash to
+    the next regular poll, a whole interval later."""
+    from status import liveness, tasks
+
+    pid = sandbox_pair.pk
+    wait_status(pid, "Alive", "Alive")
+    client = liveness.redis()
+    client.set(f"{liveness.PREFIX}lock:{pid}", "a poll in flight", px=1200)  # as a long batch holds it
+    released = time.time() + 1.2
+    tasks._request_polls([pid])
+
+    def urgent_polls() -> list[float]:
+        raw = client.lrange(f"{liveness.PREFIX}lag:{pid}", 0, -1)
+        return [float(s.split(b":")[0]) for s in raw if s.endswith(b":x")]
+
+    polls = wait_for(urgent_polls, 5, "the watcher's poll to run once the pair's lock is free")
+    assert min(polls) >= released - 0.1, "the watcher's poll ran while another poll held the pair"
