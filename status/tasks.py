@@ -27,6 +27,7 @@ URGENT_PRIORITY = 0
 # lock can take a second or two. Given up, the crash waited for the next regular poll (5 s at a 5 s interval).
 BUSY_RETRY = 0.1
 URGENT_FOR = 3.0
+URGENT_TOKEN = "urgent-"  # starts the lock token of an urgent poll
 
 
 def _request_polls(pair_ids: list[int]) -> None:
@@ -111,13 +112,12 @@ def _poll(pair_ids: list[int], reason: str, regular: bool, until: float = 0.0) -
         _unreachable_since.pop(pair_id, None)
     if reason == "recheck":
         client.delete(*(f"{liveness.PREFIX}recheck:{pair_id}" for pair_id in pair_ids))
-    token = uuid.uuid4().hex
+    token = (URGENT_TOKEN if until else "") + uuid.uuid4().hex
     skipped = _claim(client, pairs, regular, token)
     outcome.update(skipped)
     busy = [pair_id for pair_id, why in skipped.items() if why == "busy"]
     if busy and time.time() + BUSY_RETRY < until:
-        _urgent(busy, reason, until, countdown=BUSY_RETRY)
-        outcome.update((pair_id, "busy: asked again") for pair_id in busy)
+        outcome.update(_ask_again(client, busy, reason, until))
     if not pairs:
         return outcome
     started = time.time()
@@ -138,6 +138,18 @@ def _poll(pair_ids: list[int], reason: str, regular: bool, until: float = 0.0) -
     for pair_id in pairs.keys() - results.keys():
         outcome[pair_id] = "poll failed (see the log)"
     return outcome
+
+
+def _ask_again(client, busy: list[int], reason: str, until: float) -> dict[int, str]:
+    """Re-queues the urgent polls of pairs whose lock another poll holds, unless that poll is urgent too (both
+    workers' watchers see a crash, and one urgent poll of a pair is enough)."""
+    holders = client.mget([f"{liveness.PREFIX}lock:{pair_id}" for pair_id in busy])
+    again = [pair_id for pair_id, holder in zip(busy, holders, strict=True)
+             if not (holder or b"").startswith(URGENT_TOKEN.encode())]
+    if again:
+        _urgent(again, reason, until, countdown=BUSY_RETRY)
+    return {pair_id: "busy: asked again" if pair_id in again else "busy: an urgent poll is in flight"
+            for pair_id in busy}
 
 
 def _claim(client, pairs: dict[int, Pair], regular: bool, token: str) -> dict[int, str]:

@@ -42,6 +42,17 @@ def test_reads_the_peer_heartbeat_written_in_the_same_poll(sandbox):
     assert beat.caught_up and beat.age is not None and beat.age < 1.0, beat
 
 
+def test_a_heartbeat_key_with_quotes_is_written_and_read_back_at_every_poll(sandbox):
+    """The statements keep their fixed values written in, escaped once per connection."""
+    key = "o'brien\\'s; DROP TABLE x -- %s:7:primary"
+    primary = NodeProbe(target(sandbox, "primary", heartbeat_key=key))
+    secondary = NodeProbe(target(sandbox, "secondary"))
+    for _ in range(3):  # the first poll builds the statements; the next ones reuse them with a new time
+        assert primary.read().heartbeat_written and secondary.read().reach is Reach.OK
+        beat = secondary.read_peer_heartbeat(key, primary.last_write_ts, wait=1.0)
+        assert beat.caught_up and beat.age is not None and beat.age < 1.0, beat
+
+
 @pytest.mark.parametrize("change,reach,errno", [
     ({"password": "wrong"}, Reach.AUTH, 1045),
     ({"ca_pem": make_ca("a stranger CA")[0].decode()}, Reach.TLS, None),

@@ -55,3 +55,12 @@ def test_the_watchers_poll_of_a_pair_in_flight_runs_once_that_poll_is_done(worke
 
     polls = wait_for(urgent_polls, 5, "the watcher's poll to run once the pair's lock is free")
     assert min(polls) >= released - 0.1, "the watcher's poll ran while another poll held the pair"
+
+    # Both workers' watchers see a crash: when the poll in flight is itself urgent, one is enough.
+    before = len(urgent_polls())
+    client.set(f"{liveness.PREFIX}lock:{pid}", tasks.URGENT_TOKEN + "other", px=300)
+    asked = time.time()
+    tasks._request_polls([pid])
+    wait_for(lambda: time.time() > asked + tasks.URGENT_FOR, tasks.URGENT_FOR + 1, "the urgent window to pass",
+             interval=0.2)
+    assert len(urgent_polls()) == before, "a second urgent poll ran behind an urgent one"
