@@ -49,12 +49,12 @@ def cpu_rss(pid: int) -> tuple[float, float]:
     return cpu, rss
 
 
-def victims(n: int, sandboxes: int, own: bool) -> list[str]:
+def victims(n: int, sandbox_count: int, own: bool) -> list[str]:
     """The pairs on the sandbox that is crashed: the last pair alone on a sandbox of its own (one pair crashed,
     as the issue has it), or, with `--crash shared`, every pair of the last shared sandbox (a mass failure)."""
     if own:
         return [f"scale-{n - 1:04d}"]
-    return [f"scale-{i:04d}" for i in range(sandboxes - 1, n, sandboxes)]
+    return [f"scale-{i:04d}" for i in range(sandbox_count - 1, n, sandbox_count)]
 
 
 def register(sandboxes, n: int, interval: float, own: bool):
@@ -63,8 +63,8 @@ def register(sandboxes, n: int, interval: float, own: bool):
 
     Pair.all_objects.all().delete()
     pairs = []
+    shared = sandboxes[:-1] if own else sandboxes
     for i in range(n):
-        shared = sandboxes[:-1] if own else sandboxes
         sb = sandboxes[-1] if own and i == n - 1 else shared[i % len(shared)]
         pair = Pair.objects.create(name=f"scale-{i:04d}", topology=Pair.BIDIRECTIONAL, poll_interval=interval)
         ca = sb.ca_file.read_text()
