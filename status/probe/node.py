@@ -14,6 +14,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 import pymysql
 from pymysql.constants import CLIENT
@@ -27,6 +28,7 @@ from .flavour import gtid_position_query, parse_version, replica_status_statemen
 from .replica_status import UnreadableStatus, parse_channels
 
 TLS_MODES = ("verify-identity", "verify-ca", "required", "off")
+S = TypeVar("S", str, tuple[str, str])  # a kept statement: whole, or split where the per-poll value goes
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ class NodeProbe:
         self._transit = 0.0  # seconds the source's heartbeat row last took to show here
         # The poll's statements with their fixed values written in, per connection (escaping depends on its
         # sql_mode): binding the same values at every poll took about 2% of a worker's CPU at 1,000 pairs.
-        self._sql: dict[tuple, tuple[str, str]] = {}
+        self._sql: dict[tuple, str | tuple[str, str]] = {}
 
     # ---- connection ------------------------------------------------------------------------
     def _connect(self) -> pymysql.Connection:
@@ -161,8 +163,8 @@ class NodeProbe:
                 return replace(base, reach=reach, errno=errno, error=message)
         return replace(reading, latency_ms=round((time.monotonic() - started) * 1000, 1))
 
-    def _statement(self, key: tuple, build: Callable[[], tuple[str, str]]) -> tuple[str, str]:
-        """A statement of this connection as the text before and after the one value that changes per poll."""
+    def _statement(self, key: tuple, build: Callable[[], S]) -> S:
+        """A statement of this connection, built once: its fixed values are escaped for this connection."""
         kept = self._sql.get(key)
         if kept is None:
             kept = self._sql[key] = build()
@@ -186,7 +188,6 @@ class NodeProbe:
         if not self.flavour:  # first contact: the variable names depend on flavour and version
             v, c = self._one("SELECT @@version, @@version_comment")[:2]
             self.flavour, self.version = parse_version(v or "", c or "")
-            self._sql.pop(("views",), None)
         head, tail = self._statement(("views",), self._views_sql)
         # One round trip for the whole poll of this node: the scalars, the channels and the heartbeat
         # write. At a thousand pairs the round trips, not the server, are what the monitor pays for.
@@ -251,7 +252,7 @@ class NodeProbe:
             while True:
                 rows = self._query(self._statement(("peer", origin), lambda: (
                     f"SELECT ts FROM {self.target.heartbeat_schema}.heartbeat WHERE origin = "
-                    f"{self.conn.escape(origin)}", ""))[0])
+                    f"{self.conn.escape(origin)}")))
                 ts = float(rows[0]["ts"]) if rows and rows[0].get("ts") is not None else None
                 caught_up = ts is not None and written_at is not None and ts >= written_at
                 if caught_up:
