@@ -1,7 +1,7 @@
 # hapanel: web (gunicorn), Celery worker and Celery beat all run from this one image.
 FROM python:3.11-slim
 
-# PYTHONPATH: import hapanel/ and status/ from /app, not from site-packages, because settings.BASE_DIR
+# PYTHONPATH: import hapanel/ and the apps from /app, not from site-packages, because settings.BASE_DIR
 # (templates/, static/, var/) is the parent directory of the imported hapanel package.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -17,7 +17,11 @@ WORKDIR /app
 # local .venv/ and var/).
 COPY pyproject.toml manage.py ./
 COPY hapanel/ hapanel/
-COPY status/ status/
+COPY monitor/ monitor/
+COPY board/ board/
+COPY pairs/ pairs/
+COPY alerts/ alerts/
+COPY emergency/ emergency/
 COPY templates/ templates/
 COPY static/ static/
 
@@ -26,9 +30,11 @@ COPY static/ static/
 RUN pip install . "psycopg[binary]>=3.2,<4" \
     && rm -rf build *.egg-info
 
-# Settings refuse to load without SECRET_KEY outside development; collectstatic needs neither the
-# real key nor a database.
-RUN HAPANEL_DEVELOPMENT=1 python manage.py collectstatic --noinput
+# devtools/ (the sandbox pair, the demo vault) is not copied: production settings do not install it.
+# Settings refuse to load without SECRET_KEY and the encryption key outside development; collectstatic
+# needs neither the real keys nor a database.
+RUN SECRET_KEY=collectstatic-only HAPANEL_ENCRYPTION_KEY=collectstatic-only HAPANEL_VAULT_KEY=collectstatic-only \
+    python manage.py collectstatic --noinput
 
 RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin hapanel \
     && mkdir -p /app/var \

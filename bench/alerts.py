@@ -1,7 +1,7 @@
 """Alert latency: from the committed transition to each real receiver having the message.
 
 Runs a real Celery worker (threads pool, Redis broker) and the test receivers on loopback; commits 20
-flips one after the other, the way status.record does (the alert task is queued by an on-commit hook),
+flips one after the other, the way monitor.record does (the alert task is queued by an on-commit hook),
 and times each channel. Target: p99 <= 1 s per channel.
 
     HAPANEL_TEST_SLOT=3 .venv/bin/python bench/alerts.py [--flips 20]
@@ -31,8 +31,8 @@ from django.db import transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench.common import pct  # noqa: E402
-from status.models import Pair, Transition  # noqa: E402
-from status.record import _queue_alerts  # noqa: E402
+from monitor.models import Pair, Transition  # noqa: E402
+from monitor.record import _queue_alerts  # noqa: E402
 from tests.receivers import (  # noqa: E402
     HttpReceiver,
     Receivers,
@@ -70,7 +70,7 @@ def main() -> None:
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
     call_command("migrate", verbosity=0)
     for model in ("Notification", "Channel", "FlapEpisode"):
-        from status.alerts import models as m
+        from alerts import models as m
 
         getattr(m, model).objects.all().delete()
     Transition.objects.all().delete()

@@ -25,9 +25,9 @@ FAULTS = {
 
 
 def run(tuned: bool, faults: list[str], runs: int, var) -> list[tuple]:
-    from status.models import Pair, Transition
-    from status.sandbox import SandboxPair
-    from status.sandbox_registry import register
+    from devtools.registry import register
+    from devtools.sandbox import SandboxPair
+    from monitor.models import Pair, Transition
 
     sandbox = SandboxPair(var / ("sandbox" if tuned else "sandbox-untuned"), 3517 if tuned else 3527, tuned=tuned)
     if sandbox.state:

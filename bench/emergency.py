@@ -126,9 +126,9 @@ def main() -> None:
     var = configure("emergency", redis_db=9)
     from django.conf import settings
 
-    from status.emergency.demo import seed
-    from status.sandbox import SandboxPair
-    from status.sandbox_registry import register
+    from devtools.demo_vault import seed
+    from devtools.registry import register
+    from devtools.sandbox import SandboxPair
 
     sandbox = SandboxPair(settings.SANDBOX_DIR, settings.SANDBOX_PORT)
     sandbox.down()

@@ -45,10 +45,10 @@ def main() -> None:
     from django.db.models import F
     from django.test import Client
     from django.utils import timezone
+    from board import board_html
 
-    from status import board_html
-    from status.models import Pair
-    from status.roles import VIEWER, add_to_role
+    from hapanel.roles import VIEWER, add_to_role
+    from monitor.models import Pair
     from tests.pairdata import make_pairs
 
     user, _ = User.objects.get_or_create(username="bench-viewer")

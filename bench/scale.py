@@ -58,8 +58,8 @@ def victims(n: int, sandbox_count: int, own: bool) -> list[str]:
 
 
 def register(sandboxes, n: int, interval: float, own: bool):
-    from status.models import Node, Pair
-    from status.sandbox.pair import MONITOR_USER
+    from devtools.sandbox.pair import MONITOR_USER
+    from monitor.models import Node, Pair
 
     Pair.all_objects.all().delete()
     pairs = []
@@ -81,7 +81,7 @@ def run(n: int, sandboxes, var, seconds: float, interval: float, workers: int, c
     from django.db import connection
     from django.utils import timezone
 
-    from status.models import Pair
+    from monitor.models import Pair
 
     register(sandboxes, n, interval, own)
     crashed = victims(n, len(sandboxes), own)
@@ -134,7 +134,7 @@ def _failed_since(pair, at: float) -> bool:
     """Whether the pair's HA status turned Failed after `at` (a false flip before the crash does not count)."""
     import datetime as dt
 
-    from status.models import Transition
+    from monitor.models import Transition
 
     return Transition.objects.filter(pair=pair, kind="ha", new_status="Failed",
                                      detected_at__gte=dt.datetime.fromtimestamp(at, dt.UTC)).exists()
@@ -146,7 +146,7 @@ def _false_flips(victims: list[str], crashed_at: float) -> int:
     heartbeat a cut link; this counts it."""
     import datetime as dt
 
-    from status.models import Transition
+    from monitor.models import Transition
 
     crash = dt.datetime.fromtimestamp(crashed_at, dt.UTC)
     return Transition.objects.filter(new_status="Failed").exclude(
@@ -182,7 +182,7 @@ def _settle(demand: float, launched: float, window: float = 5.0, limit: float = 
 def _gaps(pair_ids: list[int], since: float) -> list[float]:
     """Seconds between the starts of consecutive regular polls of each pair, from the lag history in Redis:
     where the freshness tail comes from (a stretched period, or a missed turn)."""
-    from status import liveness
+    from monitor import redis_keys as liveness
 
     pipe = liveness.redis().pipeline(transaction=False)
     for pair_id in pair_ids:
@@ -220,7 +220,7 @@ def main() -> None:
     var = configure("scale", redis_db=11)
     import redis
 
-    from status.sandbox import SandboxPair
+    from devtools.sandbox import SandboxPair
 
     redis.Redis.from_url("redis://127.0.0.1:6379/11").flushdb()
     sandboxes = []

@@ -46,11 +46,15 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "status",
-    "status.config",
-    "status.alerts",
-    "status.emergency",
+    "monitor",
+    "board",
+    "pairs",
+    "alerts",
+    "emergency",
 ]
+if DEVELOPMENT:
+    # The sandbox pair and the demo vault: never in a production install.
+    INSTALLED_APPS.append("devtools")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -112,7 +116,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60}
 CELERY_TASK_DEFAULT_QUEUE = env.str("HAPANEL_QUEUE", default="hapanel")
-# Redis serves priority 0 first: the default leaves room for the urgent polls (see status/tasks.py).
+# Redis serves priority 0 first: the default leaves room for the urgent polls (see monitor/tasks.py).
 CELERY_TASK_DEFAULT_PRIORITY = 3
 # Celery closes the database connection around every task unless this is set, and a new PostgreSQL
 # connection per poll was the largest cost at scale; tasks.py closes old connections the Django way
@@ -121,7 +125,7 @@ CELERY_DB_REUSE_MAX = 2**31
 # The dispatcher ticks twice a second; each pair is still polled once per its own interval (see tasks.dispatch).
 DISPATCH_TICK = 0.5
 CELERY_BEAT_SCHEDULE = {
-    "dispatch-due-pairs": {"task": "status.tasks.dispatch", "schedule": DISPATCH_TICK,
+    "dispatch-due-pairs": {"task": "monitor.tasks.dispatch", "schedule": DISPATCH_TICK,
                            "options": {"expires": DISPATCH_TICK}},
 }
 
@@ -149,7 +153,7 @@ SANDBOX_PORT = env.int("HAPANEL_SANDBOX_PORT", default=3407)  # primary; the sec
 
 METRICS_TOKEN = env.str("HAPANEL_METRICS_TOKEN", default="")
 
-# Alerts (status.alerts): Django's email backend for email channels; delivery tuning for every channel.
+# Alerts (alerts): Django's email backend for email channels; delivery tuning for every channel.
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
@@ -166,10 +170,10 @@ ALERTS_FLAP_FLIPS = env.int("HAPANEL_ALERTS_FLAP_FLIPS", default=4)  # more flip
 ALERTS_FLAP_MINUTES = env.float("HAPANEL_ALERTS_FLAP_MINUTES", default=10.0)  # ... in this window: flapping
 ALERTS_STABLE_SECONDS = env.float("HAPANEL_ALERTS_STABLE_SECONDS", default=300.0)  # no flip this long: stable
 CELERY_BEAT_SCHEDULE["alerts-flapping"] = {
-    "task": "status.alerts.tasks.close_flapping", "schedule": 10.0, "options": {"expires": 10.0},
+    "task": "alerts.tasks.close_flapping", "schedule": 10.0, "options": {"expires": 10.0},
 }
 
-# Emergency access (status.emergency): the vault schema in the monitored MySQL, the AES-256-GCM key of
+# Emergency access (emergency): the vault schema in the monitored MySQL, the AES-256-GCM key of
 # its secrets as "key-id:base64-of-32-bytes" (several comma-separated: the first encrypts, all decrypt;
 # in development one is derived from SECRET_KEY), lockout, idle end and the primary reachability check.
 VAULT_SCHEMA = env.str("HAPANEL_VAULT_SCHEMA", default="vault")
@@ -181,7 +185,7 @@ EMERGENCY_REVEAL_SECONDS = env.int("HAPANEL_EMERGENCY_REVEAL_SECONDS", default=3
 EMERGENCY_REACH_TIMEOUT = env.float("HAPANEL_EMERGENCY_REACH_TIMEOUT", default=0.5)  # seconds
 EMERGENCY_REACH_CACHE = env.float("HAPANEL_EMERGENCY_REACH_CACHE", default=3.0)  # seconds, per process
 CELERY_BEAT_SCHEDULE["emergency-drain-outbox"] = {
-    "task": "status.emergency.tasks.drain_outbox", "schedule": 3.0, "options": {"expires": 3.0},
+    "task": "emergency.tasks.drain_outbox", "schedule": 3.0, "options": {"expires": 3.0},
 }
 
 AUTH_PASSWORD_VALIDATORS = [

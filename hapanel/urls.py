@@ -6,8 +6,8 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("django-admin/", admin.site.urls),
-    path("", include("status.urls")),
-    path("", include("status.config.urls")),
-    path("alerts/", include("status.alerts.urls")),
-    path("emergency/", include("status.emergency.urls")),
+    path("", include("board.urls")),
+    path("", include("pairs.urls")),
+    path("alerts/", include("alerts.urls")),
+    path("emergency/", include("emergency.urls")),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
-from status.sandbox import SandboxError, SandboxPair
+from devtools.sandbox import SandboxError, SandboxPair
 from tests import services
 
 
@@ -73,7 +73,7 @@ def worker(transactional_db, redis_url, flush_redis):
 @pytest.fixture
 def sandbox_pair(transactional_db, healthy):
     """The sandbox pair registered in the panel (a fresh Pair row)."""
-    from status.sandbox_registry import register
+    from devtools.registry import register
 
     return register(healthy)
 

@@ -11,10 +11,10 @@ from dataclasses import replace
 
 from django.utils import timezone
 
-from status.evaluate import evaluate
-from status.models import Node, Pair
-from status.probe.pair import reading_dict
-from status.readings import Channel, Heartbeat, NodeReading, PairReadings, Reach
+from monitor.evaluate import evaluate
+from monitor.models import Node, Pair
+from monitor.probe.pair import reading_dict
+from monitor.readings import Channel, Heartbeat, NodeReading, PairReadings, Reach
 
 
 def _node(role: str, port: int, peer_port: int) -> NodeReading:
@@ -85,7 +85,7 @@ def user(role: str | None, username: str | None = None, password: str = "correct
     """A login with `role` ("viewer", "admin") or none (None): the personas of the view tests."""
     from django.contrib.auth.models import User
 
-    from status.roles import add_to_role
+    from hapanel.roles import add_to_role
 
     u = User.objects.create_user(username or f"{role or 'norole'}-user", password=password)
     if role:

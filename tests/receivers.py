@@ -273,7 +273,7 @@ def receivers_fixture(output_dir):
 
 def channels_for(r: Receivers, secret: str = "s3cret") -> dict:
     """One channel per kind (syslog twice: UDP and TCP), each routed for every event of every pair."""
-    from status.alerts.models import EVENTS, Channel, Route
+    from alerts.models import EVENTS, Channel, Route
 
     configs = {
         "email": (Channel.EMAIL, {"recipients": ["ops@example.com"]}),

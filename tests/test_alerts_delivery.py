@@ -9,10 +9,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from status.alerts import delivery
-from status.alerts.models import Attempt, Channel, Notification
-from status.models import Pair, Transition
-from status.tasks import notify_transitions
+from alerts import delivery
+from alerts.models import Attempt, Channel, Notification
+from monitor.models import Pair, Transition
+from monitor.tasks import notify_transitions
 from tests.receivers import HttpReceiver, alert_worker_fixture, channels_for, receivers_fixture  # noqa: F401
 from tests.services import wait_for
 

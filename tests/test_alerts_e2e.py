@@ -7,9 +7,9 @@ import hmac
 
 from django.conf import settings
 
-from status.alerts.models import Attempt, Notification
-from status.alerts.transports.snmp import HAPANEL
-from status.models import Pair
+from alerts.models import Attempt, Notification
+from alerts.transports.snmp import HAPANEL
+from monitor.models import Pair
 from tests.receivers import TrapReceiver, channels_for, polling_alert_worker_fixture, receivers_fixture  # noqa: F401
 from tests.services import wait_for
 from tests.test_monitoring_e2e import wait_status

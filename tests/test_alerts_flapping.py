@@ -6,10 +6,10 @@ import datetime as dt
 
 from django.utils import timezone
 
-from status.alerts import delivery, flapping
-from status.alerts.events import event_for
-from status.alerts.models import Channel, FlapEpisode, Notification
-from status.models import Pair, Transition
+from alerts import delivery, flapping
+from alerts.events import event_for
+from alerts.models import Channel, FlapEpisode, Notification
+from monitor.models import Pair, Transition
 from tests.receivers import HttpReceiver
 
 

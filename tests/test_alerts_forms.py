@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import User
 
-from status.alerts.models import Channel, Notification, Route
-from status.models import Pair
-from status.roles import ADMIN, VIEWER, add_to_role
+from alerts.models import Channel, Notification, Route
+from hapanel.roles import ADMIN, VIEWER, add_to_role
+from monitor.models import Pair
 from tests.receivers import HttpReceiver, SyslogReceiver
 
 
@@ -84,7 +84,7 @@ def test_routing_grid_per_pair_and_for_all(admin_client):
 
 
 def test_notifications_page_lists_sent_and_failed(admin_client):
-    from status.alerts.delivery import notifications_for_pair
+    from alerts.delivery import notifications_for_pair
     from tests.test_alerts_delivery import flip
 
     pair = Pair.objects.create(name="vault-1")

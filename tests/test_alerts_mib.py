@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 
-from status.alerts.transports.snmp import HAPANEL, OBJECTS, TRAPS
+from alerts.transports.snmp import HAPANEL, OBJECTS, TRAPS
 from tests.receivers import IETF_MIB_DIRS, MIB_DIR
 
 

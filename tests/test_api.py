@@ -8,8 +8,8 @@ import time
 import pytest
 from django.utils import timezone
 
-from status import liveness
-from status.models import Transition
+from monitor import redis_keys as liveness
+from monitor.models import Transition
 from tests.pairdata import recorded, save, user
 
 pytestmark = pytest.mark.django_db

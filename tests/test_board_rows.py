@@ -9,10 +9,11 @@ import re
 import pytest
 from django.utils import timezone
 
-from status import board_html, record
-from status.board import Board
-from status.evaluate import evaluate
-from status.models import Pair
+from board import board_html
+from board.board import Board
+from monitor import record
+from monitor.evaluate import evaluate
+from monitor.models import Pair
 from tests.pairdata import readings, recorded, save
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,8 @@ import zipfile
 import pytest
 from django.conf import settings
 
-from status.models import Pair
-from status.sandbox import SandboxPair, process
+from devtools.sandbox import SandboxPair, process
+from monitor.models import Pair
 from tests.test_config_fixtures import pair_data
 
 pytest_plugins = ["tests.test_config_fixtures"]  # admin_client, admin_user, viewer_client

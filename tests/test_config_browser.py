@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from status.roles import ADMIN, VIEWER
+from hapanel.roles import ADMIN, VIEWER
 from tests.browser import chromium, web_server
 from tests.test_config_fixtures import make_user
 from tests.test_config_views import ADMIN_URLS
@@ -69,7 +69,7 @@ def test_admin_adds_a_pair_and_sees_it_on_the_status_page(server, browser, sandb
 
 
 def test_viewer_gets_403_everywhere_and_csrf_is_enforced(server, browser):
-    from status.models import Pair
+    from monitor.models import Pair
 
     make_user("victor", VIEWER)
     make_user("alice", ADMIN)

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from status.models import Pair
-from status.sandbox.certs import make_ca
-from status.sandbox.pair import MONITOR_USER
+from devtools.sandbox.certs import make_ca
+from devtools.sandbox.pair import MONITOR_USER
+from monitor.models import Pair
 from tests.services import free_port
 from tests.test_config_fixtures import pair_data
 

@@ -1,4 +1,4 @@
-"""Shared helpers of the tests of status.config: personas, form data, certificates. No tests here."""
+"""Shared helpers of the tests of pairs: personas, form data, certificates. No tests here."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from cryptography.x509.oid import NameOID
 from django.contrib.auth.models import User
 from django.test import Client
 
-from status.roles import ADMIN, VIEWER, add_to_role
+from hapanel.roles import ADMIN, VIEWER, add_to_role
 
 
 def make_user(name: str, role: str | None) -> User:

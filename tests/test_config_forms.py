@@ -10,8 +10,8 @@ from django.utils.html import escape
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from status.config.models import PairChange
-from status.models import Node, Pair
+from monitor.models import Node, Pair
+from pairs.models import PairChange
 from tests.test_config_fixtures import cert_and_key, pair_data
 
 pytest_plugins = ["tests.test_config_fixtures"]  # admin_client, admin_user, viewer_client

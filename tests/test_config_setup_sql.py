@@ -1,4 +1,4 @@
-"""The pure parts of status.config: the setup generator, the SHOW GRANTS reader, PEM checks, host rules."""
+"""The pure parts of pairs: the setup generator, the SHOW GRANTS reader, PEM checks, host rules."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import zipfile
 
 import pytest
 
-from status.config import grants, pem, setup_sql
-from status.config.setup_sql import MARIADB, MYSQL_80, MYSQL_84, Passwords, Server, SetupInput, plan
-from status.config.validators import host_problem, normalise_known_as
-from status.sandbox.pair import HEARTBEAT_DDL
+from devtools.sandbox.pair import HEARTBEAT_DDL
+from pairs import grants, pem, setup_sql
+from pairs.setup_sql import MARIADB, MYSQL_80, MYSQL_84, Passwords, Server, SetupInput, plan
+from pairs.validators import host_problem, normalise_known_as
 from tests.test_config_fixtures import cert_and_key
 
 PASSWORDS = Passwords("repl-pw", "mon-pw", "emerg-pw")

@@ -10,9 +10,9 @@ import pytest
 from django.template import Context, Template
 from django.test import Client, RequestFactory
 
-from status.config.changes import changes_for_pair
-from status.config.models import PairChange
-from status.models import Pair, Transition
+from monitor.models import Pair, Transition
+from pairs.changes import changes_for_pair
+from pairs.models import PairChange
 from tests.test_config_fixtures import pair_data
 
 pytest_plugins = ["tests.test_config_fixtures"]  # admin_client, admin_user, viewer_client

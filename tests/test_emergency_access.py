@@ -13,10 +13,10 @@ from django.core.cache import caches
 from django.db import connection
 from django.test import Client, override_settings
 
-from status.emergency import connect
-from status.emergency.models import Drill, OutboxEvent
-from status.probe.node import tls_context
-from status.roles import ADMIN, VIEWER, add_to_role
+from emergency import connect
+from emergency.models import Drill, OutboxEvent
+from hapanel.roles import ADMIN, VIEWER, add_to_role
+from monitor.probe.node import tls_context
 from tests.test_emergency_e2e import account_id, demo_vault, log_in, reveal_scenario, urls  # noqa: F401
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from status.emergency.models import OutboxEvent
+from emergency.models import OutboxEvent
 from tests.browser import chromium, web_server
 from tests.test_emergency_e2e import demo_vault  # noqa: F401
 

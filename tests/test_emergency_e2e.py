@@ -8,11 +8,11 @@ import re
 import pytest
 from django.test import Client
 
-from status import monitor
-from status.emergency import connect, vault
-from status.emergency.demo import seed
-from status.emergency.models import OutboxEvent
-from status.emergency.outbox import drain, outbox_backlog
+from devtools.demo_vault import seed
+from emergency import connect, vault
+from emergency.models import OutboxEvent
+from emergency.outbox import drain, outbox_backlog
+from monitor import poller as monitor
 from tests.services import wait_for
 
 

@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pymysql import err
 
-from status.probe.errors import classify, io_errno_family
-from status.readings import Reach
+from monitor.probe.errors import classify, io_errno_family
+from monitor.readings import Reach
 
 CERT_FAILED = (
     "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: IP address mismatch, "

@@ -1,4 +1,4 @@
-"""Table tests for the status rules (status/evaluate.py); pure, no Django.
+"""Table tests for the status rules (monitor/evaluate.py); pure, no Django.
 
 Each row is a fault from reference/mariadb-fault-lab.md, built from hand-made readings, for every topology
 where it applies. `one-way`: the secondary replicates from the primary. `bidirectional`: each node replicates
@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from status.evaluate import apply_debounce, evaluate, next_state
-from status.readings import Channel, Heartbeat, NodeReading, PairHealth, PairReadings, Reach, Status
+from monitor.evaluate import apply_debounce, evaluate, next_state
+from monitor.readings import Channel, Heartbeat, NodeReading, PairHealth, PairReadings, Reach, Status
 
 ALIVE, FAILED, UNKNOWN = Status.ALIVE, Status.FAILED, Status.UNKNOWN
 P_ADDR, S_ADDR = "127.0.0.1:3307", "127.0.0.1:3308"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from status.evaluate import evaluate
-from status.probe.node import NodeProbe
-from status.probe.pair import HEARTBEAT_WAIT, heartbeat_patience, heartbeat_wait, poll_pair
+from monitor.evaluate import evaluate
+from monitor.probe.node import NodeProbe
+from monitor.probe.pair import HEARTBEAT_WAIT, heartbeat_patience, heartbeat_wait, poll_pair
 from tests.test_probe import target
 
 

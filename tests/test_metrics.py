@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
-from status import liveness
-from status.models import Transition
+from monitor import redis_keys as liveness
+from monitor.models import Transition
 from tests.pairdata import recorded, save, user
 
 pytestmark = pytest.mark.django_db

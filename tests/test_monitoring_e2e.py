@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from status.models import Pair, Transition
+from monitor.models import Pair, Transition
 from tests.services import wait_for
 
 
@@ -84,8 +84,8 @@ def test_one_direction_cut_is_a_link_cut(worker, sandbox_pair, healthy):
 
 @pytest.mark.parametrize("mistake,cause", [("password", "monitor-auth-failure"), ("ca", "monitor-tls-failure")])
 def test_monitor_misconfigured_is_unknown_not_failed(worker, sandbox_pair, healthy, mistake, cause):
-    from status.models import Node
-    from status.sandbox.certs import make_ca
+    from devtools.sandbox.certs import make_ca
+    from monitor.models import Node
 
     pid = sandbox_pair.pk
     wait_status(pid, "Alive", "Alive")

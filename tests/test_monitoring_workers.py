@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from status.models import Pair, Transition
+from monitor.models import Pair, Transition
 from tests.services import free_port, wait_for
 from tests.test_monitoring_e2e import flips, wait_status
 from tests.workers import Worker
@@ -35,7 +35,7 @@ def test_two_workers_and_two_beats_record_each_flip_once(worker, sandbox_pair, h
 
 
 def test_killed_worker_shows_stale_then_recovers(worker, sandbox_pair, healthy):
-    from status.monitor import stale_after
+    from monitor.poller import stale_after
 
     pid = sandbox_pair.pk
     wait_status(pid, "Alive", "Alive")

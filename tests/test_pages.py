@@ -11,8 +11,8 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
-from status import liveness
-from status.models import Pair, Transition
+from monitor import redis_keys as liveness
+from monitor.models import Pair, Transition
 from tests.pairdata import make_pairs, recorded, save, user
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from status import charts, presenters, runbook
-from status.models import Pair
+from board import charts, presenters, runbook
+from monitor.models import Pair
 from tests.pairdata import recorded, save
 
 NOW = timezone.now()

@@ -9,10 +9,10 @@ import time
 
 import pytest
 
-from status.probe.node import NodeProbe, NodeTarget
-from status.readings import Reach
-from status.sandbox import SandboxPair
-from status.sandbox.certs import make_ca
+from devtools.sandbox import SandboxPair
+from devtools.sandbox.certs import make_ca
+from monitor.probe.node import NodeProbe, NodeTarget
+from monitor.readings import Reach
 
 
 def target(sandbox: SandboxPair, role: str = "secondary", **over) -> NodeTarget:
@@ -119,8 +119,8 @@ ODD_ANSWERS = {
 
 @pytest.mark.parametrize("answer", list(ODD_ANSWERS), ids=list(ODD_ANSWERS))
 def test_an_odd_server_answer_is_unknown_with_a_reason(sandbox, answer):
-    from status.evaluate import evaluate
-    from status.readings import PairReadings
+    from monitor.evaluate import evaluate
+    from monitor.readings import PairReadings
 
     probe = NodeProbe(target(sandbox))
     real_run = probe._run

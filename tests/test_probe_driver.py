@@ -11,9 +11,9 @@ import pymysql
 import pytest
 from pymysql.constants import CLIENT
 
-from status.probe import driver
-from status.probe.driver import DescribingConnection
-from status.sandbox import SandboxPair
+from devtools.sandbox import SandboxPair
+from monitor.probe import driver
+from monitor.probe.driver import DescribingConnection
 
 POLL = ("SELECT @@version, @@server_id, @@read_only, @@gtid_current_pos, 1.5 AS f, NULL AS n, _binary'x' AS b; "
         "SHOW ALL SLAVES STATUS; SELECT @@server_id AS id")

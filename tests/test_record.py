@@ -8,10 +8,10 @@ import threading
 import pytest
 from django.utils import timezone
 
-from status import record
-from status.models import Pair, Transition
-from status.readings import PairHealth, Status, Verdict
-from status.tasks import sweep_stale
+from monitor import record
+from monitor.models import Pair, Transition
+from monitor.readings import PairHealth, Status, Verdict
+from monitor.tasks import sweep_stale
 
 ALIVE = Verdict(Status.ALIVE, "ok", "fine")
 FAILED = Verdict(Status.FAILED, "primary-down", "The primary is down", "restart it", {"reach": "refused"})

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from status.probe.flavour import gtid_position_query, parse_version, replica_status_statement
-from status.probe.replica_status import UnreadableStatus, parse_channels
-from status.readings import Channel
+from monitor.probe.flavour import gtid_position_query, parse_version, replica_status_statement
+from monitor.probe.replica_status import UnreadableStatus, parse_channels
+from monitor.readings import Channel
 
 # Column names and order exactly as MariaDB 10.11.19 (Debian 12) describes SHOW ALL SLAVES STATUS
 # (read from cursor.description on the lab machine): the 54 of SHOW SLAVE STATUS plus

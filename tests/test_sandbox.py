@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from status.sandbox import FAULTS, SandboxPair
+from devtools.sandbox import FAULTS, SandboxPair
 from tests.services import wait_for
 
 

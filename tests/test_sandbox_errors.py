@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from status.sandbox import SandboxError, SandboxPair, process
+from devtools.sandbox import SandboxError, SandboxPair, process
 
 
 def test_port_in_use(tmp_path):

@@ -7,10 +7,10 @@ import time
 import pytest
 from django.utils import timezone
 
-from status import liveness
-from status.models import Node, Pair
-from status.sandbox_registry import register
-from status.tasks import due_after
+from devtools.registry import register
+from monitor import redis_keys as liveness
+from monitor.models import Node, Pair
+from monitor.tasks import due_after
 from tests.services import wait_for
 from tests.workers import Worker
 

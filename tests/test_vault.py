@@ -11,8 +11,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.test import override_settings
 
-from status.emergency import crypto
-from status.emergency.models import Access, Drill, OutboxEvent
+from emergency import crypto
+from emergency.models import Access, Drill, OutboxEvent
 
 
 def key(kid: str) -> str:

@@ -12,7 +12,7 @@ from tests.test_monitoring_e2e import wait_status
 
 
 def test_closed_idle_connection_triggers_once_and_busy_pair_never():
-    from status.watch import Watcher
+    from monitor.watch import Watcher
 
     fired: list[int] = []
     lock = threading.Lock()
@@ -40,7 +40,8 @@ def test_closed_idle_connection_triggers_once_and_busy_pair_never():
 def test_the_watchers_poll_of_a_pair_in_flight_runs_once_that_poll_is_done(worker, sandbox_pair, healthy):
     """The poll in flight may have read the primary just before it died; giving up would leave the crash to
     the next regular poll, a whole interval later."""
-    from status import liveness, tasks
+    from monitor import redis_keys as liveness
+    from monitor import tasks
 
     pid = sandbox_pair.pk
     wait_status(pid, "Alive", "Alive")

@@ -1,0 +1,127 @@
+"""Delivery: one Notification per flip per channel, claimed before sending, retried, every attempt logged."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from alerts import flapping
+from alerts.events import dedupe, event_for
+from alerts.message import for_notification
+from alerts.models import Attempt, Channel, Notification
+from alerts.transports import TransportError
+from monitor.models import Transition
+
+log = logging.getLogger(__name__)
+
+SENT, FAILED, RETRY, SKIPPED = "sent", "failed", "retry", "skipped"
+
+
+def channels_for(pair_id: int, event: str):
+    # One filter() call: the event and the pair must match the same route row.
+    return Channel.objects.filter(Q(routes__pair__isnull=True) | Q(routes__pair_id=pair_id),
+                                  routes__event=event, enabled=True).distinct()
+
+
+def queue_for_transitions(transition_ids: Iterable[int]) -> list[int]:
+    """Creates the notifications of new transitions and queues their delivery; safe to run twice."""
+    transitions = Transition.objects.filter(pk__in=list(transition_ids), paused=False).order_by("id")
+    events = dedupe([(t, e) for t in transitions if (e := event_for(t))])
+    pending = [nid for t, event in events for nid in _notifications(t, event)]
+    Transition.objects.filter(pk__in=list(transition_ids), processed__isnull=True).update(processed=timezone.now())
+    queue(pending)
+    return pending
+
+
+def _notifications(t: Transition, event: str) -> list[int]:
+    """The pending notification ids of this flip, made on the first run only."""
+    existing = Notification.objects.filter(transition=t, purpose__in=[Notification.FLIP, Notification.FLAPPING])
+    if not existing.exists():  # a redelivered task must not classify (and count) the flip twice
+        channels = list(channels_for(t.pair_id, event))
+        if not channels:
+            return []
+        kind = flapping.classify(t)
+        purpose = Notification.FLAPPING if kind == Notification.FLAPPING else Notification.FLIP
+        status = Notification.HELD if kind == Notification.HELD else Notification.PENDING
+        for channel in channels:
+            try:
+                with transaction.atomic():
+                    Notification.objects.create(transition=t, channel=channel, event=event, purpose=purpose,
+                                                status=status)
+            except IntegrityError:
+                pass  # made by a concurrent run of the same task
+    return list(existing.filter(status=Notification.PENDING).values_list("pk", flat=True))
+
+
+def queue(notification_ids: list[int]) -> None:
+    from alerts.tasks import deliver_notification
+
+    for nid in notification_ids:
+        deliver_notification.apply_async((nid,))
+
+
+def backoff(attempts: int) -> float:
+    return min(settings.ALERTS_BACKOFF * 2 ** max(attempts - 1, 0), 300.0)
+
+
+def deliver(notification_id: int) -> tuple[str, float]:
+    """Sends one notification if this caller wins the claim: (outcome, retry countdown)."""
+    n = Notification.objects.select_related("transition__pair", "channel").filter(pk=notification_id).first()
+    if n is None or not n.claim():
+        return SKIPPED, 0.0  # sent, being sent, failed for good, held, or gone
+    attempts = n.attempts + 1  # claim() counted this attempt in the database
+    started = time.monotonic()
+    try:
+        n.channel.transport().send(for_notification(n))
+    except TransportError as exc:
+        return _failed(n, attempts, exc, time.monotonic() - started)
+    except Exception as exc:  # noqa: BLE001 (a bug in a transport must not leave the row `sending`)
+        log.exception("notification %s: unexpected error", n.pk)
+        return _failed(n, attempts, TransportError(f"{type(exc).__name__}: {exc}"), time.monotonic() - started)
+    Attempt.objects.create(notification=n, ok=True, duration=time.monotonic() - started)
+    Notification.objects.filter(pk=n.pk, status=Notification.SENDING).update(
+        status=Notification.SENT, sent_at=timezone.now(), last_error="")
+    n.channel.clear_flag()
+    return SENT, 0.0
+
+
+def _failed(n: Notification, attempts: int, exc: TransportError, duration: float) -> tuple[str, float]:
+    Attempt.objects.create(notification=n, ok=False, error=exc.message, permanent=exc.permanent, duration=duration)
+    final = exc.permanent or attempts >= settings.ALERTS_MAX_ATTEMPTS
+    Notification.objects.filter(pk=n.pk, status=Notification.SENDING).update(
+        status=Notification.FAILED if final else Notification.PENDING, last_error=exc.message)
+    log.warning("notification %s to %s, attempt %d: %s%s", n.pk, n.channel, attempts, exc.message,
+                " (permanent)" if exc.permanent else "" if final else f", retry in {backoff(attempts):.0f} s")
+    if final:
+        n.channel.check_failing()
+        return FAILED, 0.0
+    return RETRY, backoff(attempts)
+
+
+def send_test(channel: Channel) -> str:
+    """The "send test" button: sends now, in the request, and says what happened."""
+    from alerts.message import sample_message
+
+    try:
+        channel.transport().send(sample_message(channel.name))
+    except TransportError as exc:
+        return f"failed{' (permanent)' if exc.permanent else ''}: {exc.message}"
+    channel.clear_flag()
+    return "sent"
+
+
+def notifications_for_pair(pair, limit: int = 20) -> list[Notification]:
+    """For the pair page: the latest notifications of this pair's flips, newest first."""
+    return list(Notification.objects.filter(transition__pair=pair).select_related("channel", "transition")
+                .order_by("-id")[:limit])
+
+
+def failing_channels() -> list[Channel]:
+    """For the status page: channels flagged because their last deliveries failed."""
+    return list(Channel.objects.exclude(disabled_reason=""))

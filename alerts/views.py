@@ -1,0 +1,85 @@
+"""Alert pages: channels (admins), routing (admins), the notifications log (every viewer)."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from alerts.delivery import send_test
+from alerts.forms import KIND_FIELDS, ChannelForm, RoutingForm
+from alerts.models import Channel, FlapEpisode, Notification
+from hapanel.roles import is_admin, is_viewer
+from monitor.models import Pair
+
+
+def admin_required(view):
+    @wraps(view)
+    @login_required
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not is_admin(request.user):
+            raise PermissionDenied("Only admins configure alerts.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@admin_required
+def channels(request: HttpRequest) -> HttpResponse:
+    return render(request, "alerts/channels.html", {"channels": Channel.objects.all()})
+
+
+@admin_required
+def channel_edit(request: HttpRequest, channel_id: int | None = None) -> HttpResponse:
+    channel = get_object_or_404(Channel, pk=channel_id) if channel_id else None
+    form = ChannelForm(request.POST or None, channel=channel)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save(channel)
+        messages.success(request, f"Channel “{saved.name}” saved.")
+        return redirect("alerts-channels")
+    return render(request, "alerts/channel_form.html", {"form": form, "channel": channel, "kinds": KIND_FIELDS})
+
+
+@admin_required
+@require_POST
+def channel_delete(request: HttpRequest, channel_id: int) -> HttpResponse:
+    channel = get_object_or_404(Channel, pk=channel_id)
+    channel.delete()
+    messages.success(request, f"Channel “{channel.name}” deleted.")
+    return redirect("alerts-channels")
+
+
+@admin_required
+@require_POST
+def channel_test(request: HttpRequest, channel_id: int) -> HttpResponse:
+    channel = get_object_or_404(Channel, pk=channel_id)
+    result = send_test(channel)
+    (messages.success if result == "sent" else messages.error)(request, f"Test to “{channel.name}”: {result}")
+    return redirect("alerts-channels")
+
+
+@admin_required
+def routes(request: HttpRequest) -> HttpResponse:
+    pair = get_object_or_404(Pair, pk=request.GET["pair"]) if request.GET.get("pair") else None
+    form = RoutingForm(request.POST or None, pair=pair)
+    if request.method == "POST" and form.is_valid():
+        count = form.save()
+        messages.success(request, f"Routing for {pair or 'all pairs'} saved: {count} routes.")
+        return redirect(request.get_full_path())
+    return render(request, "alerts/routes.html", {"form": form, "pair": pair, "pairs": Pair.objects.all()})
+
+
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    if not is_viewer(request.user):
+        raise PermissionDenied("Viewers and admins only.")
+    rows = (Notification.objects.select_related("channel", "transition__pair").prefetch_related("log")
+            .order_by("-id")[:200])
+    flapping = FlapEpisode.objects.filter(ended__isnull=True).select_related("pair")
+    return render(request, "alerts/notifications.html", {"notifications": rows, "flapping": flapping,
+                                                         "failing": Channel.objects.exclude(disabled_reason="")})

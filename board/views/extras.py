@@ -1,0 +1,31 @@
+"""What the other apps add to the status pages: alerts sent, config actions and changes, the outbox."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from hapanel import roles
+from monitor.models import Pair
+
+
+def pair_extras(request: HttpRequest, pair: Pair) -> dict:
+    from alerts.delivery import notifications_for_pair
+    from alerts.flapping import is_flapping
+    from emergency.outbox import outbox_backlog
+    from pairs.changes import changes_for_pair
+
+    extras = {
+        "is_admin": roles.is_admin(request.user),
+        "alert_notifications": notifications_for_pair(pair, 20),
+        "alert_flapping": is_flapping(pair),
+        "changes": changes_for_pair(pair, 20),
+    }
+    count, oldest = outbox_backlog(pair)
+    extras.update(outbox_count=count, outbox_oldest=oldest)
+    return extras
+
+
+def board_extras(request: HttpRequest) -> dict:
+    from alerts.delivery import failing_channels
+
+    return {"is_admin": roles.is_admin(request.user), "failing": failing_channels()}

@@ -1,0 +1,81 @@
+"""The HTML pages ops staff watch: the board, its live fragment, a pair, the transition history."""
+
+from __future__ import annotations
+
+import time
+
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from board import charts, history, presenters, runbook
+from board.board import Board
+from board.views import extras
+from board.views.access import viewer_required
+from monitor import redis_keys as liveness
+from monitor.models import Pair
+
+CHART_WINDOW = 3600.0  # the pair page's lag chart: the last hour
+FRAGMENT_TTL = 10  # seconds a rendered board stays in the cache (keyed by its ETag, so never wrong)
+
+
+@viewer_required
+def index(request: HttpRequest) -> HttpResponse:
+    board = Board(request.GET)
+    return render(request, "board/index.html", {"board": board, "statuses": presenters.STATUS_FILTERS[1:],
+                                                 **extras.board_extras(request)})
+
+
+@viewer_required
+def board(request: HttpRequest) -> HttpResponse:
+    """The board's live part, polled by htmx: 304 when nothing shown changed, else the cached rendering."""
+    b = Board(request.GET)
+    if b.etag in request.headers.get("If-None-Match", ""):
+        response: HttpResponse = HttpResponseNotModified()
+    else:
+        html = cache.get(f"board:{b.etag}")  # wall screens showing the same board share one rendering
+        if html is None:
+            # Kept as bytes: a megabyte of text would be encoded to pickle it, and again for each answer.
+            html = b.fragment(request)
+            cache.set(f"board:{b.etag}", html, FRAGMENT_TTL)
+        response = HttpResponse(html)
+    response["ETag"] = b.etag
+    response["X-Server-Time"] = f"{b.now.timestamp():.3f}"  # the page ticks ages against the server's clock
+    response["Cache-Control"] = "no-cache, private"
+    return response
+
+
+@viewer_required
+def pair_detail(request: HttpRequest, pair_id: int) -> HttpResponse:
+    pair = get_object_or_404(Pair.objects.prefetch_related("nodes"), pk=pair_id)
+    view = presenters.present(pair)
+    now = time.time()
+    chart = charts.lag_chart(liveness.lag_history(pair.pk, now - CHART_WINDOW), now - CHART_WINDOW, now,
+                             pair.lag_warning)
+    return render(request, "board/pair.html", {
+        "pair": pair, "view": view, "nodes": presenters.node_views(pair), "chart": chart,
+        "cards": runbook.for_pair(view, pair.health), "transitions": pair.transitions.all()[:20],
+        "monitor": presenters.monitor_banner(), **extras.pair_extras(request, pair),
+    })
+
+
+@viewer_required
+def transitions(request: HttpRequest) -> HttpResponse:
+    try:
+        filters, error = history.Filters.parse(request.GET), ""
+    except history.BadFilter as exc:
+        filters, error = history.Filters(), str(exc)
+    page = Paginator(history.transitions(filters), 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "board/transitions.html", {
+        "page": page, "filters": filters, "error": error, "query": query.urlencode(),
+        "pairs": Pair.objects.values_list("id", "name"), "kinds": history.KINDS,
+    }, status=400 if error else 200)
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For load balancers: the web process answers; the monitor's own health is on the board and /metrics."""
+    return JsonResponse({"ok": True, "time": timezone.now().isoformat()})

@@ -1,0 +1,82 @@
+"""The sandbox's demo vault: schema, accounts for emergency access, a few users, resources, secrets."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from devtools.sandbox import SandboxError, SandboxPair
+from devtools.sandbox.pair import EMERGENCY_USER
+from emergency import vault
+from emergency.models import Access
+from monitor.models import Pair
+
+WRITER_USER = "hapanel_audit"
+RESOURCES = {
+    # resource: (address, [(login, notes)], users granted)
+    "db-prod-eu": ("10.0.1.15:3306", [("root", "break-glass only"), ("app", "the web shop")], ["alice", "bob"]),
+    "firewall-hq": ("fw1.hq.example", [("admin", "web console")], ["alice"]),
+    "payroll": ("payroll.example", [("svc-payroll", "")], ["bob"]),
+}
+
+
+@dataclass
+class DemoVault:
+    passwords: dict[str, str] = field(default_factory=dict)
+    totp: dict[str, str] = field(default_factory=dict)
+    secrets: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def login_line(self, url: str) -> str:
+        return f"demo emergency login at {url}: user alice, password {self.passwords['alice']}"
+
+
+def configure(sandbox: SandboxPair, pair: Pair) -> Access:
+    """Schema on the primary (replicated), the audit writer there only, and the pair's Access row."""
+    schema = settings.VAULT_SCHEMA
+    if not sandbox.emergency_password:
+        raise SandboxError("this sandbox predates emergency access: `manage.py sandbox down` then `up`")
+    conn = sandbox.admin("primary")
+    try:
+        vault.init(conn, schema)
+    finally:
+        conn.close()
+    q = vault.quote(schema)
+    writer = secrets.token_urlsafe(18)
+    account = f"'{WRITER_USER}'@'127.%'"
+    # Not replicated: the audit writer exists on the primary only, so nothing can write the secondary.
+    sandbox.sql("primary", "SET sql_log_bin = 0",
+                f"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY '{writer}' REQUIRE SSL",
+                f"ALTER USER {account} IDENTIFIED BY '{writer}'",
+                f"GRANT SELECT, INSERT ON {q}.audit TO {account}")
+    for role in ("primary", "secondary"):  # the sandbox grants `vault`; another schema name needs its grant
+        sandbox.sql(role, "SET sql_log_bin = 0", f"GRANT SELECT ON {q}.* TO '{EMERGENCY_USER}'@'127.%'")
+    access, _ = Access.objects.get_or_create(pair=pair)
+    access.schema, access.reader_user, access.writer_user = schema, EMERGENCY_USER, WRITER_USER
+    access.set_passwords(sandbox.emergency_password, writer)
+    access.save()
+    return access
+
+
+def seed(sandbox: SandboxPair, pair: Pair) -> DemoVault:
+    """Idempotent: users get fresh passwords each time; the returned DemoVault holds them in clear."""
+    access = configure(sandbox, pair)
+    demo = DemoVault()
+    conn = sandbox.admin("primary")
+    try:
+        for user in ("alice", "bob"):
+            demo.passwords[user] = secrets.token_urlsafe(9)
+            secret = vault.useradd(conn, access.schema, user, demo.passwords[user], totp=user == "bob")
+            if secret:
+                demo.totp[user] = secret
+        for resource, (address, accounts, users) in RESOURCES.items():
+            for login, notes in accounts:
+                demo.secrets[(resource, login)] = secrets.token_urlsafe(15)
+                vault.secret_add(conn, access.schema, resource, login, demo.secrets[(resource, login)], notes,
+                                 address)
+            for user in users:
+                vault.grant(conn, access.schema, user, resource)
+    finally:
+        conn.close()
+    return demo

@@ -1,0 +1,116 @@
+"""Connections emergency access makes: a kept SELECT-only one to the secondary, a short one to the
+primary for the audit drain, and the primary reachability check, cached per process.
+
+Nothing here touches Django's cache: emergency access must work with Redis stopped.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import TypeVar
+
+import pymysql
+from django.conf import settings
+
+from emergency.models import Access
+from monitor import poller as monitor
+from monitor.models import Node, Pair
+from monitor.probe.errors import classify
+from monitor.probe.node import NodeTarget, tls_context
+
+_local = threading.local()
+_reach: dict[int, Reach] = {}
+_reach_lock = threading.Lock()
+_nodes: dict[int, tuple[float, dict[str, Node]]] = {}
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Reach:
+    ok: bool
+    checked: float  # monotonic
+    down_since: float | None  # wall clock, first failed check in this process
+    error: str = ""
+
+
+@lru_cache(maxsize=64)
+def _tls(target: NodeTarget):
+    return tls_context(target)  # built once per node settings: loading a CA costs milliseconds
+
+
+def connect(node: Node, pair: Pair, user: str, password: str, timeout: float) -> pymysql.Connection:
+    target = replace(monitor.target_for(node, pair), user=user, password=password, timeout=timeout)
+    ctx = _tls(replace(target, password=""))
+    kwargs: dict = {"ssl": ctx} if ctx else {"ssl_disabled": True}
+    return pymysql.connect(
+        host=target.host, port=target.port, user=user, password=password, autocommit=True, charset="utf8mb4",
+        connect_timeout=timeout, read_timeout=timeout * 4, write_timeout=timeout * 4,
+        cursorclass=pymysql.cursors.DictCursor, **kwargs,
+    )
+
+
+def nodes(pair: Pair) -> dict[str, Node]:
+    """The pair's nodes, kept a few seconds per process: settings change rarely, requests come often."""
+    now = time.monotonic()
+    with _reach_lock:
+        hit = _nodes.get(pair.pk)
+    if hit is None or now - hit[0] > settings.EMERGENCY_REACH_CACHE:
+        hit = (now, {n.role: n for n in Node.objects.filter(pair_id=pair.pk)})
+        with _reach_lock:
+            _nodes[pair.pk] = hit
+    return hit[1]
+
+
+def read(access: Access, query: Callable[..., T], *args) -> T:
+    """Runs `query(conn, *args)` on this thread's kept reader connection to the secondary.
+
+    No ping first (a round trip on every request): a kept connection that went stale fails the
+    query, and the query is then run once more on a fresh connection.
+    """
+    pair = access.pair
+    node = nodes(pair)[Node.SECONDARY]
+    key = (pair.pk, node.host, node.port, access.reader_user, access.reader_password_enc)
+    kept = _local.__dict__.setdefault("conns", {})
+    conn = kept.get(key)
+    if conn is not None:
+        try:
+            return query(conn, *args)
+        except (pymysql.OperationalError, pymysql.InterfaceError):
+            kept.pop(key, None)
+            conn.close()
+    conn = kept[key] = connect(node, pair, access.reader_user, access.reader_password(), timeout=2.0)
+    return query(conn, *args)
+
+
+def primary_writer(access: Access) -> pymysql.Connection:
+    pair = access.pair
+    return connect(nodes(pair)[Node.PRIMARY], pair, access.writer_user, access.writer_password(), timeout=2.0)
+
+
+def primary_reach(pair: Pair) -> Reach:
+    """Can this panel reach the pair's primary (monitor account, short timeout)? Cached a few seconds."""
+    now = time.monotonic()
+    with _reach_lock:
+        last = _reach.get(pair.pk)
+    if last is not None and now - last.checked < settings.EMERGENCY_REACH_CACHE:
+        return last
+    node = nodes(pair)[Node.PRIMARY]
+    try:
+        connect(node, pair, node.monitor_user, node.get_password(), settings.EMERGENCY_REACH_TIMEOUT).close()
+        result = Reach(ok=True, checked=now, down_since=None)
+    except Exception as exc:  # noqa: BLE001 (any failure means "not reachable from here")
+        since = last.down_since if last is not None and not last.ok else time.time()
+        result = Reach(ok=False, checked=now, down_since=since, error=classify(exc)[2])
+    with _reach_lock:
+        _reach[pair.pk] = result
+    return result
+
+
+def forget_reach() -> None:
+    with _reach_lock:
+        _reach.clear()
+        _nodes.clear()

@@ -1,0 +1,153 @@
+"""Manage the vault on a pair's primary: schema, users, secrets, grants, the audit trail, drills.
+
+The connection: --dsn (or HAPANEL_VAULT_ADMIN_DSN), `mysql://admin:password@host:port`, an account that
+may create the schema and write it, over TLS with the primary node's settings; for the sandbox pair,
+root over the primary's unix socket when no DSN is given. Passwords and secrets are read from the
+environment variable named by --*-env, or prompted for: never from the command line.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from urllib.parse import unquote, urlparse
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from devtools.sandbox import SandboxPair
+from emergency import connect, vault
+from emergency.models import Access, Drill, OutboxEvent
+from emergency.outbox import record
+from monitor.models import Node, Pair
+
+
+class Command(BaseCommand):
+    help = "Manage the vault on a pair's primary: init, useradd, passwd, secret-add, grant, audit, drill."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--pair", help="pair name (default: the only pair)")
+        parser.add_argument("--dsn", default=os.environ.get("HAPANEL_VAULT_ADMIN_DSN", ""),
+                            help="mysql://user:password@host:port of an admin account on the primary")
+        sub = parser.add_subparsers(dest="action", required=True)
+        init = sub.add_parser("init", help="create the schema; store the accounts emergency access uses")
+        init.add_argument("--reader-user", default="hapanel_emergency", help="SELECT-only account (both nodes)")
+        init.add_argument("--reader-password-env", default="HAPANEL_VAULT_READER_PASSWORD")
+        init.add_argument("--writer-user", default="hapanel_audit", help="INSERT on <schema>.audit (primary)")
+        init.add_argument("--writer-password-env", default="HAPANEL_VAULT_WRITER_PASSWORD")
+        init.add_argument("--demo", action="store_true", help="sandbox only: seed the demo users and secrets")
+        user = sub.add_parser("useradd", help="add (or reset) a vault user")
+        user.add_argument("username")
+        user.add_argument("--password-env", default="")
+        user.add_argument("--totp", action="store_true", help="give the user a TOTP secret (printed once)")
+        pw = sub.add_parser("passwd", help="set a vault user's password")
+        pw.add_argument("username")
+        pw.add_argument("--password-env", default="")
+        sec = sub.add_parser("secret-add", help="add or replace an account's secret")
+        sec.add_argument("resource")
+        sec.add_argument("login")
+        sec.add_argument("--secret-env", default="")
+        sec.add_argument("--notes", default="")
+        sec.add_argument("--address", default="")
+        grant = sub.add_parser("grant", help="let a user see a resource's accounts")
+        grant.add_argument("username")
+        grant.add_argument("resource")
+        audit = sub.add_parser("audit", help="the primary's audit trail, newest first")
+        audit.add_argument("--limit", type=int, default=50)
+        drill = sub.add_parser("drill", help="open emergency access for a fire drill (audited)")
+        drill.add_argument("--minutes", type=int, default=30)
+        drill.add_argument("--by", required=True, help="who opens it (recorded in the audit)")
+
+    def handle(self, *args, action: str, **opts):
+        pair = self._pair(opts["pair"])
+        if action == "drill":
+            return self._drill(pair, opts["minutes"], opts["by"])
+        if action == "init":
+            return self._init(pair, opts)
+        schema = Access.objects.filter(pair=pair).values_list("schema", flat=True).first() or settings.VAULT_SCHEMA
+        conn = self._connect(pair, opts["dsn"])
+        try:
+            if action == "useradd":
+                totp = vault.useradd(conn, schema, opts["username"], _read(opts["password_env"], "Password"),
+                                     opts["totp"])
+                self.stdout.write(f"user {opts['username']} added" + (f"; TOTP secret {totp}" if totp else ""))
+            elif action == "passwd":
+                if not vault.passwd(conn, schema, opts["username"], _read(opts["password_env"], "Password")):
+                    raise CommandError(f"no vault user {opts['username']!r}")
+                self.stdout.write("password changed")
+            elif action == "secret-add":
+                vault.secret_add(conn, schema, opts["resource"], opts["login"], _read(opts["secret_env"], "Secret"),
+                                 opts["notes"], opts["address"])
+                self.stdout.write(f"secret of {opts['login']} on {opts['resource']} stored (encrypted)")
+            elif action == "grant":
+                if not vault.grant(conn, schema, opts["username"], opts["resource"]):
+                    raise CommandError("no such user or resource, or already granted")
+                self.stdout.write("granted")
+            elif action == "audit":
+                for row in vault.audit(conn, schema, opts["limit"]):
+                    self.stdout.write(f"{row['at']:%Y-%m-%d %H:%M:%S} {row['origin']:<9} {row['operation']:<20} "
+                                      f"{row['username']:<16} {row['resource']}/{row['account']} "
+                                      f"via {row['served_by'] or '-'} from {row['client_addr'] or '-'}")
+        finally:
+            conn.close()
+
+    def _pair(self, name: str | None) -> Pair:
+        pairs = Pair.objects.filter(name=name) if name else Pair.objects.all()
+        if len(pairs) != 1:
+            raise CommandError(f"no pair named {name!r}" if name else "several pairs: choose one with --pair")
+        return pairs[0]
+
+    def _sandbox(self, pair: Pair) -> SandboxPair | None:
+        sandbox = SandboxPair(settings.SANDBOX_DIR, settings.SANDBOX_PORT)
+        ports = {n.port for n in pair.nodes.all()}
+        return sandbox if sandbox.state and ports == {sandbox.primary.port, sandbox.secondary.port} else None
+
+    def _connect(self, pair: Pair, dsn: str):
+        if dsn:
+            url = urlparse(dsn)
+            node = pair.node(Node.PRIMARY)
+            if url.hostname:
+                node.host, node.port = url.hostname, url.port or node.port
+            return connect.connect(node, pair, unquote(url.username or ""), unquote(url.password or ""), 10.0)
+        sandbox = self._sandbox(pair)
+        if sandbox is None:
+            raise CommandError("give an admin account of the primary with --dsn or HAPANEL_VAULT_ADMIN_DSN")
+        return sandbox.admin("primary")
+
+    def _init(self, pair: Pair, opts: dict) -> None:
+        sandbox = None if opts["dsn"] else self._sandbox(pair)
+        if sandbox is not None:
+            from emergency import demo
+
+            if opts["demo"]:
+                self.stdout.write(demo.seed(sandbox, pair).login_line(f"{settings.SITE_URL}/emergency/"))
+            else:
+                demo.configure(sandbox, pair)
+            self.stdout.write(f"vault {settings.VAULT_SCHEMA} ready on the sandbox primary")
+            return
+        conn = self._connect(pair, opts["dsn"])
+        try:
+            vault.init(conn, settings.VAULT_SCHEMA)
+        finally:
+            conn.close()
+        access, _ = Access.objects.get_or_create(pair=pair)
+        access.schema, access.reader_user, access.writer_user = (settings.VAULT_SCHEMA, opts["reader_user"],
+                                                                 opts["writer_user"])
+        access.set_passwords(_read(opts["reader_password_env"], "Reader password"),
+                             _read(opts["writer_password_env"], "Writer password"))
+        access.save()
+        self.stdout.write(f"vault {settings.VAULT_SCHEMA} ready; emergency access uses {access.reader_user} "
+                          f"(SELECT on {access.schema}.*, both nodes) and {access.writer_user} "
+                          f"(INSERT on {access.schema}.audit, primary)")
+
+    def _drill(self, pair: Pair, minutes: int, by: str) -> None:
+        until = timezone.now() + timezone.timedelta(minutes=max(1, min(minutes, 240)))
+        Drill.objects.create(pair=pair, opened_by=by, until=until, reason="vault drill command")
+        record(pair, OutboxEvent.DRILL, by, detail=f"until {until:%Y-%m-%d %H:%M} UTC")
+        self.stdout.write(f"emergency access to {pair.name} open for a drill until {until:%Y-%m-%d %H:%M} UTC")
+
+
+def _read(env_name: str, prompt: str) -> str:
+    value = os.environ.get(env_name, "") if env_name else ""
+    return value or getpass.getpass(f"{prompt}: ")

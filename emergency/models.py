@@ -1,0 +1,92 @@
+"""Emergency access in the panel's own database: how to reach a pair's vault, the audit outbox,
+TOTP replay state and drill windows. Nothing here lives on a monitored server."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+from hapanel import encryption as secrets
+from monitor.models import Pair
+
+
+class Access(models.Model):
+    """The accounts emergency access uses for one pair: a SELECT-only reader (served from the
+    secondary) and an audit writer (INSERT on the vault's audit table, used on the primary only)."""
+
+    pair = models.OneToOneField(Pair, on_delete=models.CASCADE, related_name="emergency")
+    schema = models.CharField(max_length=64, default="vault")
+    reader_user = models.CharField(max_length=80, default="hapanel_emergency")
+    reader_password_enc = models.TextField(blank=True)
+    writer_user = models.CharField(max_length=80, default="hapanel_audit")
+    writer_password_enc = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"emergency access to {self.pair.name} ({self.schema})"
+
+    def set_passwords(self, reader: str, writer: str) -> None:
+        self.reader_password_enc, self.writer_password_enc = secrets.encrypt(reader), secrets.encrypt(writer)
+
+    def reader_password(self) -> str:
+        return secrets.decrypt(self.reader_password_enc)
+
+    def writer_password(self) -> str:
+        return secrets.decrypt(self.writer_password_enc)
+
+
+class OutboxEvent(models.Model):
+    """One audit event, durable here before the answer is sent; `delivered` once the primary has it."""
+
+    LOGIN, LOGIN_FAILED, LOGOUT, RETRIEVE = "login", "login-failed", "logout", "password-retrieval"
+    DRILL = "drill-open"
+
+    event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="emergency_outbox")
+    at = models.DateTimeField(default=timezone.now)
+    username = models.CharField(max_length=150)
+    operation = models.CharField(max_length=40)
+    resource = models.CharField(max_length=200, blank=True)
+    account = models.CharField(max_length=200, blank=True)
+    served_by = models.CharField(max_length=260, blank=True, help_text="the node that served the request")
+    client_addr = models.CharField(max_length=64, blank=True)
+    origin = models.CharField(max_length=20, default="emergency")
+    detail = models.CharField(max_length=200, blank=True)
+    delivered = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["pair", "delivered"]),
+            models.Index(fields=["operation", "username", "at"]),
+            models.Index(fields=["operation", "client_addr", "at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.operation} {self.resource}/{self.account}"
+
+
+class TotpUse(models.Model):
+    """A time step whose code was accepted: inserting it twice fails, so a replayed code is refused."""
+
+    pair = models.ForeignKey(Pair, on_delete=models.CASCADE)
+    username = models.CharField(max_length=150)
+    step = models.BigIntegerField()
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["pair", "username", "step"], name="totp_step_once")]
+
+
+class Drill(models.Model):
+    """An admin opened emergency access while the primary is fine, for a fire drill, until `until`."""
+
+    pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="emergency_drills")
+    opened_by = models.CharField(max_length=150)
+    opened_at = models.DateTimeField(default=timezone.now)
+    until = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]

@@ -1,0 +1,123 @@
+"""The vault schema in the monitored MySQL and the admin operations on it (run on the primary only).
+
+Every function takes an open PyMySQL connection (autocommit, DictCursor) and the schema name; the
+caller decides where it points. Emergency access never calls these: it only reads (see reader.py).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pymysql
+import pyotp
+from django.contrib.auth.hashers import make_password
+from django.utils import timezone
+
+from emergency import crypto
+
+AUDIT_COLUMNS = ("event_id", "at", "username", "operation", "resource", "account", "served_by", "client_addr",
+                 "origin", "detail")
+
+
+def tables(schema: str) -> list[str]:
+    s = quote(schema)
+    return [
+        f"CREATE DATABASE IF NOT EXISTS {s}",
+        f"CREATE TABLE IF NOT EXISTS {s}.users (id INT AUTO_INCREMENT PRIMARY KEY,"
+        " username VARCHAR(150) NOT NULL UNIQUE, password_hash VARCHAR(255) NOT NULL,"
+        " active TINYINT(1) NOT NULL DEFAULT 1, totp_secret VARCHAR(255) NULL) ENGINE=InnoDB",
+        f"CREATE TABLE IF NOT EXISTS {s}.resources (id INT AUTO_INCREMENT PRIMARY KEY,"
+        " name VARCHAR(200) NOT NULL UNIQUE, address VARCHAR(255) NOT NULL DEFAULT '') ENGINE=InnoDB",
+        f"CREATE TABLE IF NOT EXISTS {s}.accounts (id INT AUTO_INCREMENT PRIMARY KEY,"
+        " resource_id INT NOT NULL, login VARCHAR(200) NOT NULL, secret TEXT NOT NULL, notes TEXT,"
+        " UNIQUE KEY (resource_id, login), FOREIGN KEY (resource_id) REFERENCES resources (id)) ENGINE=InnoDB",
+        f"CREATE TABLE IF NOT EXISTS {s}.grants (user_id INT NOT NULL, resource_id INT NOT NULL,"
+        " PRIMARY KEY (user_id, resource_id), FOREIGN KEY (user_id) REFERENCES users (id),"
+        " FOREIGN KEY (resource_id) REFERENCES resources (id)) ENGINE=InnoDB",
+        f"CREATE TABLE IF NOT EXISTS {s}.audit (event_id CHAR(36) NOT NULL PRIMARY KEY, at DATETIME(6) NOT NULL,"
+        " username VARCHAR(150) NOT NULL, operation VARCHAR(40) NOT NULL, resource VARCHAR(200) NOT NULL DEFAULT '',"
+        " account VARCHAR(200) NOT NULL DEFAULT '', served_by VARCHAR(260) NOT NULL DEFAULT '',"
+        " client_addr VARCHAR(64) NOT NULL DEFAULT '', origin VARCHAR(20) NOT NULL,"
+        " detail VARCHAR(200) NOT NULL DEFAULT '', KEY (at)) ENGINE=InnoDB",
+    ]
+
+
+def quote(name: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_$]{1,64}", name):
+        raise ValueError(f"{name!r} is not a plain MySQL identifier")
+    return f"`{name}`"
+
+
+def run(conn: pymysql.Connection, sql: str, args: tuple | list | None = None) -> list[dict]:
+    with conn.cursor() as cur:
+        cur.execute(sql, args)
+        return list(cur.fetchall())
+
+
+def init(conn: pymysql.Connection, schema: str) -> None:
+    for stmt in tables(schema):
+        run(conn, stmt)
+
+
+def insert_audit(conn: pymysql.Connection, schema: str, rows: list[tuple]) -> int:
+    """Idempotent by event id: a retry or a second drainer inserts nothing twice."""
+    cols = ", ".join(AUDIT_COLUMNS)
+    marks = ", ".join(["%s"] * len(AUDIT_COLUMNS))
+    with conn.cursor() as cur:
+        return cur.executemany(f"INSERT IGNORE INTO {quote(schema)}.audit ({cols}) VALUES ({marks})", rows) or 0
+
+
+def _audit(conn: pymysql.Connection, schema: str, operation: str, username: str, resource: str = "",
+           account: str = "") -> None:
+    insert_audit(conn, schema, [(str(uuid.uuid4()), timezone.now().replace(tzinfo=None), username, operation,
+                                 resource, account, "", "", "primary", "vault command")])
+
+
+def useradd(conn: pymysql.Connection, schema: str, username: str, password: str, totp: bool = False) -> str:
+    """Adds (or resets) a vault user; returns the new TOTP secret when asked for one."""
+    secret = pyotp.random_base32() if totp else ""
+    run(conn, f"INSERT INTO {quote(schema)}.users (username, password_hash, active, totp_secret)"
+              " VALUES (%s, %s, 1, %s) ON DUPLICATE KEY UPDATE password_hash = VALUES(password_hash),"
+              " active = 1, totp_secret = VALUES(totp_secret)",
+        (username, make_password(password), crypto.encrypt(secret) if secret else None))
+    _audit(conn, schema, "user-add", username)
+    return secret
+
+
+def passwd(conn: pymysql.Connection, schema: str, username: str, password: str) -> bool:
+    with conn.cursor() as cur:
+        hit = cur.execute(f"UPDATE {quote(schema)}.users SET password_hash = %s WHERE username = %s",
+                          (make_password(password), username))
+    if hit:
+        _audit(conn, schema, "password-change", username)
+    return bool(hit)
+
+
+def secret_add(conn: pymysql.Connection, schema: str, resource: str, login: str, secret: str,
+               notes: str = "", address: str = "") -> None:
+    s = quote(schema)
+    run(conn, f"INSERT INTO {s}.resources (name, address) VALUES (%s, %s)"
+              " ON DUPLICATE KEY UPDATE address = IF(VALUES(address) = '', address, VALUES(address))",
+        (resource, address))
+    run(conn, f"INSERT INTO {s}.accounts (resource_id, login, secret, notes)"
+              f" SELECT id, %s, %s, %s FROM {s}.resources WHERE name = %s"
+              " ON DUPLICATE KEY UPDATE secret = VALUES(secret), notes = VALUES(notes)",
+        (login, crypto.encrypt(secret), notes, resource))
+    _audit(conn, schema, "secret-add", "vault command", resource, login)
+
+
+def grant(conn: pymysql.Connection, schema: str, username: str, resource: str) -> bool:
+    s = quote(schema)
+    with conn.cursor() as cur:
+        hit = cur.execute(f"INSERT IGNORE INTO {s}.grants (user_id, resource_id) SELECT u.id, r.id"
+                          f" FROM {s}.users u, {s}.resources r WHERE u.username = %s AND r.name = %s",
+                          (username, resource))
+    if hit:
+        _audit(conn, schema, "grant", username, resource)
+    return bool(hit)
+
+
+def audit(conn: pymysql.Connection, schema: str, limit: int = 50) -> list[dict]:
+    return run(conn, f"SELECT {', '.join(AUDIT_COLUMNS)} FROM {quote(schema)}.audit ORDER BY at DESC LIMIT %s",
+               (limit,))

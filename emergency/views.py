@@ -1,0 +1,178 @@
+"""The emergency pages: login, the granted accounts, reveal (POST), logout. Read-only by design."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+
+import pymysql
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db import DatabaseError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from emergency import auth, connect, crypto, reader
+from emergency.gate import gate
+from emergency.models import Access, Drill, OutboxEvent
+from emergency.outbox import record
+from hapanel.roles import is_admin
+from monitor.models import Pair
+
+log = logging.getLogger(__name__)
+SESSION_KEY = "emergency"
+AUDIT_DOWN = "The audit event could not be recorded in this panel's database ({}), so nothing is shown."
+
+
+def _render(request: HttpRequest, template: str, status: int = 200, **context) -> HttpResponse:
+    # Every variable the templates use is set: with DEBUG on, Django logs the whole context (a revealed
+    # secret included) when a template variable is missing.
+    context.setdefault("error", "")
+    context.update(pair=request.pair, gate=request.gate, vault_user=getattr(request, "vault_user", None),
+                   reveal_seconds=settings.EMERGENCY_REVEAL_SECONDS)
+    return render(request, f"emergency/{template}", context, status=status)
+
+
+def _audit(request: HttpRequest, operation: str, username: str, **fields) -> None:
+    record(request.pair, operation, username, served_by=request.gate.secondary,
+           client_addr=request.META.get("REMOTE_ADDR", ""), **fields)
+
+
+def _session_user(request: HttpRequest) -> dict | None:
+    """The vault user of this browser for this pair; ends the session after the idle limit."""
+    data = request.session.get(SESSION_KEY)
+    if not data or data.get("pair") != request.pair.pk:
+        return None
+    now = time.time()
+    if now - data["seen"] > settings.EMERGENCY_IDLE_MINUTES * 60:
+        request.session.pop(SESSION_KEY)
+        try:
+            _audit(request, OutboxEvent.LOGOUT, data["username"], detail="session ended after idle time")
+        except DatabaseError:
+            log.exception("idle logout of an emergency session could not be audited")
+        return None
+    if now - data["seen"] > 10:  # saving the session on every request would cost a write each time
+        data["seen"] = now
+        request.session.modified = True
+    return data
+
+
+def emergency_page(need_user: bool = True, when_closed: bool = False):
+    def decorate(view):
+        @never_cache
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, pair_id: int, *args, **kwargs) -> HttpResponse:
+            request.pair = get_object_or_404(Pair.objects.select_related("emergency"), pk=pair_id,
+                                             emergency__isnull=False)
+            request.access = request.pair.emergency
+            request.gate = gate(request.pair)
+            request.vault_user = _session_user(request)
+            if not request.gate.open and not when_closed:
+                return _render(request, "closed.html", status=403)
+            if need_user and request.vault_user is None:
+                return redirect("emergency:login", pair_id)
+            try:
+                return view(request, *args, **kwargs)
+            except pymysql.MySQLError as exc:
+                log.warning("emergency access to %s: the secondary failed: %s", request.pair.name, exc)
+                return _render(request, "error.html", status=503,
+                               error=f"The secondary {request.gate.secondary} cannot be read: {exc.args[-1]}")
+        return wrapper
+    return decorate
+
+
+@never_cache
+def index(request: HttpRequest) -> HttpResponse:
+    pairs = [a.pair for a in Access.objects.select_related("pair").order_by("pair__name")]
+    if len(pairs) == 1:
+        return redirect("emergency:accounts", pairs[0].pk)
+    return render(request, "emergency/pick.html", {"pairs": pairs})
+
+
+@emergency_page(need_user=False)
+def login(request: HttpRequest) -> HttpResponse:
+    if request.vault_user is not None:
+        return redirect("emergency:accounts", request.pair.pk)
+    if request.method != "POST":
+        return _render(request, "login.html")
+    username, post = request.POST.get("username", "").strip(), request.POST
+    outcome = connect.read(request.access, auth.authenticate, request.pair, request.access.schema, username,
+                           post.get("password", ""), post.get("code", ""), request.META.get("REMOTE_ADDR", ""))
+    try:
+        if outcome.user is None:
+            _audit(request, OutboxEvent.LOGIN_FAILED, username or "-", detail=outcome.detail)
+            return _render(request, "login.html", status=401, error=outcome.error, username=username)
+        _audit(request, OutboxEvent.LOGIN, username)
+    except DatabaseError as exc:
+        return _render(request, "login.html", status=503, error=AUDIT_DOWN.format(exc), username=username)
+    request.session.cycle_key()
+    request.session[SESSION_KEY] = {"pair": request.pair.pk, "uid": outcome.user["id"], "username": username,
+                                    "seen": time.time(), "at": time.time()}
+    return redirect("emergency:accounts", request.pair.pk)
+
+
+@emergency_page()
+def accounts(request: HttpRequest) -> HttpResponse:
+    return _accounts_page(request)
+
+
+def _accounts_page(request: HttpRequest, revealed: tuple[int, str] = (0, ""), error: str = "") -> HttpResponse:
+    search = request.GET.get("q", "")
+    rows = connect.read(request.access, reader.granted, request.access.schema, request.vault_user["uid"], search)
+    return _render(request, "accounts.html", status=503 if error else 200, rows=rows, q=search,
+                   revealed_id=revealed[0], revealed_secret=revealed[1], error=error)
+
+
+@require_POST
+@emergency_page()
+def reveal(request: HttpRequest, account_id: int) -> HttpResponse:
+    user = request.vault_user
+    row = connect.read(request.access, reader.account, request.access.schema, user["uid"], account_id)
+    if row is None:
+        raise Http404("no such account among those granted to you")
+    fetch = request.headers.get("X-Emergency-Fetch") == "1"
+    try:
+        _audit(request, OutboxEvent.RETRIEVE, user["username"], resource=row["resource"], account=row["login"])
+    except DatabaseError as exc:
+        if fetch:
+            return _render(request, "_secret.html", status=503, error=AUDIT_DOWN.format(exc))
+        return _accounts_page(request, error=AUDIT_DOWN.format(exc))
+    log.info("emergency access to %s: %s retrieved the password of %s on %s", request.pair.name,
+             user["username"], row["login"], row["resource"])
+    secret = crypto.decrypt(row["secret"])
+    if fetch:
+        return _render(request, "_secret.html", secret=secret)
+    return _accounts_page(request, revealed=(row["id"], secret))
+
+
+@require_POST
+@emergency_page(need_user=False, when_closed=True)
+def logout(request: HttpRequest) -> HttpResponse:
+    user = request.session.pop(SESSION_KEY, None) if request.vault_user else None
+    if user is not None:
+        try:
+            _audit(request, OutboxEvent.LOGOUT, user["username"])
+        except DatabaseError:
+            log.exception("an emergency logout could not be audited")
+        request.session.cycle_key()
+    return redirect("emergency:login", request.pair.pk)
+
+
+@require_POST
+@login_required
+def drill(request: HttpRequest, pair_id: int) -> HttpResponse:
+    """An admin opens emergency access for a fire drill, for a bounded time; the opening is audited."""
+    if not is_admin(request.user):
+        return HttpResponseForbidden("only admins may open an emergency drill")
+    pair = get_object_or_404(Pair, pk=pair_id, emergency__isnull=False)
+    minutes = max(1, min(int(request.POST.get("minutes") or 30), 240))
+    until = timezone.now() + timezone.timedelta(minutes=minutes)
+    Drill.objects.create(pair=pair, opened_by=request.user.username, until=until,
+                         reason=request.POST.get("reason", "")[:200])
+    record(pair, OutboxEvent.DRILL, request.user.username, client_addr=request.META.get("REMOTE_ADDR", ""),
+           detail=f"until {until:%Y-%m-%d %H:%M} UTC")
+    return redirect("emergency:login", pair.pk)

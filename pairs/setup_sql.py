@@ -1,0 +1,244 @@
+"""The setup assistant's generator: server options and SQL for both nodes of a pair. Pure: no Django, no I/O.
+
+Steps, in the order an admin applies them on each node:
+  1. server options (a cnf snippet; restart the server), 2. accounts, 3. heartbeat schema,
+  4. replication (CHANGE MASTER / CHANGE REPLICATION SOURCE and START) on each replica.
+Accounts and the heartbeat schema are created with sql_log_bin=0 on each node, so that neither
+replicates them to the other and both GTID histories start empty.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import secrets
+import zipfile
+from dataclasses import dataclass, field
+
+from devtools.sandbox.pair import HEARTBEAT_DDL
+from devtools.sandbox.pair import HEARTBEAT_SCHEMA as _DDL_SCHEMA
+
+MARIADB, MYSQL_80, MYSQL_84 = "mariadb", "mysql-8.0", "mysql-8.4"
+FLAVOURS = [(MARIADB, "MariaDB 10.5.9 or later"), (MYSQL_80, "MySQL 8.0 (8.0.26 or later)"), (MYSQL_84, "MySQL 8.4")]
+STEPS = [("server-options", "1. Server options"), ("accounts", "2. Accounts"), ("heartbeat", "3. Heartbeat schema"),
+         ("replication", "4. Replication")]
+REPL_USER, EMERGENCY_USER = "hapanel_repl", "hapanel_emergency"
+_IDENT = re.compile(r"^[A-Za-z0-9_$]{1,64}$")
+
+
+@dataclass(frozen=True)
+class Server:
+    role: str  # primary | secondary
+    host: str  # where the panel and the other node reach it
+    port: int
+    known_as: tuple[str, ...] = ()  # the other names and addresses it connects from (slave_hosts)
+    server_id: int = 1
+
+
+@dataclass(frozen=True)
+class SetupInput:
+    flavour: str
+    topology: str  # one-way | bidirectional
+    primary: Server
+    secondary: Server
+    tls: bool = True
+    tls_dir: str = "/etc/mysql/tls"  # on each server: ca.pem, server-cert.pem, server-key.pem
+    monitor_user: str = "hapanel_monitor"
+    monitor_from: str = "%"  # the panel's address, as a MySQL host pattern
+    heartbeat_schema: str = "hapanel_monitor"
+    vault_schema: str = "vault"
+    emergency_from: str = "%"
+
+    def __post_init__(self) -> None:
+        if self.flavour not in dict(FLAVOURS):
+            raise ValueError(f"unknown flavour {self.flavour!r}")
+        for name in (self.heartbeat_schema, self.vault_schema, self.monitor_user):
+            if not _IDENT.match(name):
+                raise ValueError(f"{name!r} is not a plain identifier (letters, digits, _ and $)")
+
+
+@dataclass(frozen=True)
+class Passwords:
+    replication: str
+    monitor: str
+    emergency: str
+
+    @classmethod
+    def generate(cls) -> Passwords:
+        return cls(*(secrets.token_urlsafe(24) for _ in range(3)))
+
+
+@dataclass
+class NodePlan:
+    role: str
+    address: str
+    options: str
+    accounts: list[str] = field(default_factory=list)
+    heartbeat: list[str] = field(default_factory=list)
+    replication: list[str] = field(default_factory=list)
+
+    def step(self, key: str) -> str:
+        if key == "server-options":
+            return self.options
+        return "".join(f"{stmt};\n" for stmt in getattr(self, key))
+
+    def rendered(self) -> list[dict]:
+        """The non-empty steps as {key, title, text}, in order."""
+        return [{"key": key, "title": title, "text": self.step(key)} for key, title in STEPS if self.step(key)]
+
+
+@dataclass
+class Plan:
+    setup: SetupInput
+    passwords: Passwords
+    nodes: list[NodePlan]
+    notes: list[str]
+
+    def files(self) -> dict[str, str]:
+        out = {"README.txt": self.readme()}
+        for node in self.nodes:
+            for number, (key, _title) in enumerate(STEPS, start=1):
+                text = node.step(key)
+                if text:
+                    suffix = "cnf" if key == "server-options" else "sql"
+                    out[f"{node.role}/{number:02d}-{key}.{suffix}"] = text
+        return out
+
+    def readme(self) -> str:
+        lines = [f"hapanel setup for a {self.setup.topology} pair ({dict(FLAVOURS)[self.setup.flavour]})", ""]
+        lines += [f"{node.role}: {node.address}" for node in self.nodes]
+        lines += ["", "Apply, on each node, the files in order: 01 (then restart the server), 02, 03, 04.", ""]
+        lines += [f"- {note}" for note in self.notes]
+        lines += ["", "Generated passwords (shown once; keep them in the vault):",
+                  f"  {REPL_USER}: {self.passwords.replication}",
+                  f"  {self.setup.monitor_user}: {self.passwords.monitor}",
+                  f"  {EMERGENCY_USER}: {self.passwords.emergency}", ""]
+        return "\n".join(lines)
+
+    def zip_bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, text in self.files().items():
+                archive.writestr(f"hapanel-setup/{name}", text)
+        return buffer.getvalue()
+
+
+def _q(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _account(user: str, host: str) -> str:
+    return f"{_q(user)}@{_q(host)}"
+
+
+def _address(server: Server) -> str:
+    return f"[{server.host}]:{server.port}" if ":" in server.host else f"{server.host}:{server.port}"
+
+
+def _is_mysql(setup: SetupInput) -> bool:
+    return setup.flavour != MARIADB
+
+
+def sources(setup: SetupInput) -> list[Server]:
+    return [setup.primary, setup.secondary] if setup.topology == "bidirectional" else [setup.primary]
+
+
+def replicas(setup: SetupInput) -> list[Server]:
+    return [setup.secondary, setup.primary] if setup.topology == "bidirectional" else [setup.secondary]
+
+
+def peer(setup: SetupInput, server: Server) -> Server:
+    return setup.secondary if server.role == "primary" else setup.primary
+
+
+def server_options(setup: SetupInput, server: Server) -> str:
+    mysql = _is_mysql(setup)
+    lines = ["[mysqld]" if mysql else "[mariadbd]", f"server_id = {server.server_id}", "log_bin = mysql-bin"]
+    if setup.flavour == MYSQL_84:
+        lines.append("# binlog_format is deprecated in 8.4 but still honoured; ROW is what replication needs")
+    lines.append("binlog_format = ROW")
+    if mysql:
+        lines += ["gtid_mode = ON", "enforce_gtid_consistency = ON", "log_replica_updates = ON",
+                  "replica_net_timeout = 3"]
+    else:
+        lines += [f"gtid_domain_id = {server.server_id}", "gtid_strict_mode = ON", "log_slave_updates = ON",
+                  "slave_net_timeout = 3"]
+    if setup.tls:
+        lines += [f"ssl_ca = {setup.tls_dir}/ca.pem", f"ssl_cert = {setup.tls_dir}/server-cert.pem",
+                  f"ssl_key = {setup.tls_dir}/server-key.pem"]
+    if setup.topology == "bidirectional":
+        # Both nodes take writes: interleave AUTO_INCREMENT values so they never collide.
+        lines += ["auto_increment_increment = 2", f"auto_increment_offset = {1 if server.role == 'primary' else 2}"]
+    elif server.role == "secondary":
+        lines.append("read_only = ON")
+    return "\n".join(lines) + "\n"
+
+
+def accounts(setup: SetupInput, server: Server, passwords: Passwords) -> list[str]:
+    ssl = " REQUIRE SSL" if setup.tls else ""
+    out = ["SET sql_log_bin = 0"]
+    if server in sources(setup):
+        replica = peer(setup, server)
+        for host in dict.fromkeys([replica.host, *replica.known_as]):
+            account = _account(REPL_USER, host)
+            out += [f"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY {_q(passwords.replication)}{ssl}",
+                    f"GRANT REPLICATION SLAVE ON *.* TO {account}"]
+    monitor = _account(setup.monitor_user, setup.monitor_from)
+    out += [f"CREATE USER IF NOT EXISTS {monitor} IDENTIFIED BY {_q(passwords.monitor)}{ssl}",
+            f"GRANT {'REPLICATION CLIENT' if _is_mysql(setup) else 'SLAVE MONITOR'} ON *.* TO {monitor}",
+            f"GRANT SELECT, INSERT, UPDATE ON `{setup.heartbeat_schema}`.* TO {monitor}"]
+    if server.role == "secondary":
+        emergency = _account(EMERGENCY_USER, setup.emergency_from)
+        out += [f"CREATE USER IF NOT EXISTS {emergency} IDENTIFIED BY {_q(passwords.emergency)}{ssl}",
+                f"GRANT SELECT ON `{setup.vault_schema}`.* TO {emergency}"]
+    return [*out, "SET sql_log_bin = 1"]
+
+
+def heartbeat(setup: SetupInput) -> list[str]:
+    ddl = HEARTBEAT_DDL.replace(f"{_DDL_SCHEMA}.heartbeat", f"`{setup.heartbeat_schema}`.heartbeat")
+    return ["SET sql_log_bin = 0", f"CREATE DATABASE IF NOT EXISTS `{setup.heartbeat_schema}`", ddl,
+            "SET sql_log_bin = 1"]
+
+
+def replication(setup: SetupInput, replica: Server, passwords: Passwords) -> list[str]:
+    source = peer(setup, replica)
+    word = "SOURCE" if _is_mysql(setup) else "MASTER"
+    options = [f"{word}_HOST={_q(source.host)}", f"{word}_PORT={source.port}", f"{word}_USER={_q(REPL_USER)}",
+               f"{word}_PASSWORD={_q(passwords.replication)}"]
+    if setup.tls:
+        options += [f"{word}_SSL=1", f"{word}_SSL_CA={_q(setup.tls_dir + '/ca.pem')}",
+                    f"{word}_SSL_VERIFY_SERVER_CERT=1"]
+    options += ["SOURCE_AUTO_POSITION=1" if _is_mysql(setup) else "MASTER_USE_GTID=slave_pos",
+                f"{word}_CONNECT_RETRY=1", f"{word}_HEARTBEAT_PERIOD=1"]
+    if _is_mysql(setup):
+        return [f"CHANGE REPLICATION SOURCE TO {', '.join(options)}", "START REPLICA"]
+    return [f"CHANGE MASTER TO {', '.join(options)}", "START SLAVE"]
+
+
+def plan(setup: SetupInput, passwords: Passwords) -> Plan:
+    nodes = []
+    for server in (setup.primary, setup.secondary):
+        nodes.append(NodePlan(
+            role=server.role, address=_address(server), options=server_options(setup, server),
+            accounts=accounts(setup, server, passwords), heartbeat=heartbeat(setup),
+            replication=replication(setup, server, passwords) if server in replicas(setup) else [],
+        ))
+    return Plan(setup, passwords, nodes, notes(setup))
+
+
+def notes(setup: SetupInput) -> list[str]:
+    out = [
+        "Start the secondary from a copy of the primary's data (the guide's Replication.zip step) before step 4, "
+        "or start both empty.",
+        f"Each server's certificate must name the address the other node uses for it "
+        f"({setup.primary.host} and {setup.secondary.host}): replication verifies it.",
+        f"The monitor account is created for '{setup.monitor_from}': narrow it to the panel's address.",
+        f"The emergency account ({EMERGENCY_USER}) can only SELECT the vault schema {setup.vault_schema} "
+        "on the secondary.",
+    ]
+    if not setup.tls:
+        out.insert(0, "TLS is off: passwords and replicated data cross the network in clear text.")
+    if setup.flavour == MARIADB:
+        out.append("SLAVE MONITOR exists from MariaDB 10.5.9: on older 10.5 releases grant REPLICATION CLIENT.")
+    return out

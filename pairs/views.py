@@ -1,0 +1,139 @@
+"""Admin pages for pairs: thin views over forms.PairEditor, actions, checks, the setup assistant."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from hapanel.roles import is_admin
+from monitor.models import Pair
+from pairs import actions, assistant, changes
+from pairs.checks import CHECK_TIMEOUT, check_pair, report
+from pairs.forms import PairEditor, form_target
+from pairs.models import PairChange
+from pairs.setup_sql import Passwords, plan
+from pairs.verify import verify
+
+
+def admin_required(view):
+    @wraps(view)
+    @login_required
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not is_admin(request.user):
+            raise PermissionDenied("Only admins configure pairs.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _edit(request: HttpRequest, pair: Pair | None) -> HttpResponse:
+    editor = PairEditor(request.POST or None, request.FILES or None, pair=pair)
+    if request.method == "POST" and editor.is_valid():
+        saved = actions.save(editor, request.user)
+        for text in editor.warnings:
+            messages.warning(request, text)
+        for text in editor.notes:
+            messages.info(request, text)
+        messages.success(request, f"Pair “{saved.name}” saved.")
+        return redirect("pair", saved.pk)
+    return render(request, "pairs/pair_form.html", {"editor": editor, "pair": pair})
+
+
+@admin_required
+def pair_new(request: HttpRequest) -> HttpResponse:
+    return _edit(request, None)
+
+
+@admin_required
+def pair_edit(request: HttpRequest, pair_id: int) -> HttpResponse:
+    return _edit(request, get_object_or_404(Pair, pk=pair_id))
+
+
+@admin_required
+def pair_delete(request: HttpRequest, pair_id: int) -> HttpResponse:
+    pair = get_object_or_404(Pair, pk=pair_id)
+    choice = request.POST.get("history")
+    if request.method == "POST" and choice in ("keep", "remove"):
+        name, keep = pair.name, choice == "keep"
+        actions.delete(pair, request.user, keep_history=keep)
+        messages.success(request, f"Pair “{name}” deleted ({'history kept' if keep else 'history removed'}).")
+        return redirect("index")
+    error = "Choose whether to keep or remove the history." if request.method == "POST" else ""
+    return render(request, "pairs/pair_delete.html",
+                  {"pair": pair, "error": error, "transitions": pair.transitions.count()})
+
+
+@admin_required
+@require_POST
+def pair_pause(request: HttpRequest, pair_id: int) -> HttpResponse:
+    actions.set_paused(get_object_or_404(Pair, pk=pair_id), request.user, True)
+    return redirect("pair", pair_id)
+
+
+@admin_required
+@require_POST
+def pair_resume(request: HttpRequest, pair_id: int) -> HttpResponse:
+    actions.set_paused(get_object_or_404(Pair, pk=pair_id), request.user, False)
+    return redirect("pair", pair_id)
+
+
+@admin_required
+@require_POST
+def test_connection(request: HttpRequest) -> HttpResponse:
+    """Checks both nodes with the form's values, saved or not; saves nothing."""
+    pair_id = request.POST.get("pair_id", "")
+    pair = get_object_or_404(Pair, pk=pair_id) if pair_id.isdigit() else None
+    editor = PairEditor(request.POST, request.FILES or None, pair=pair)
+    rows = None
+    if editor.nodes_valid():
+        targets = {role: form_target(form, role, CHECK_TIMEOUT) for role, form in editor.nodes.items()}
+        checks = check_pair(targets, {role: form.cleaned_data["known_as"] for role, form in editor.nodes.items()})
+        rows = report(checks, request.POST.get("topology", Pair.BIDIRECTIONAL))
+    context = {"editor": editor, "pair": pair, "rows": rows, "tested": True}
+    if request.headers.get("HX-Request"):
+        return render(request, "pairs/_test_result.html", context)
+    return render(request, "pairs/pair_form.html", context)
+
+
+@admin_required
+def pair_setup(request: HttpRequest, pair_id: int) -> HttpResponse:
+    pair = get_object_or_404(Pair, pk=pair_id)
+    form = assistant.SetupForm(request.POST or None)
+    generated = None
+    if request.method == "POST" and form.is_valid():
+        setup, passwords = assistant.setup_input(pair, form.cleaned_data), Passwords.generate()
+        generated = plan(setup, passwords)
+        assistant.keep(request.session, pair, setup, passwords)
+        before = changes.snapshot(pair)
+        if form.cleaned_data["store_monitor_password"]:
+            for node in pair.nodes.all():
+                node.set_password(passwords.monitor)
+                node.save(update_fields=["monitor_password_enc"])
+        changes.record(pair, request.user, PairChange.SETUP, changes.diff(before, changes.snapshot(pair)),
+                       note=f"setup generated for {form.cleaned_data['flavour']}")
+    return render(request, "pairs/setup.html", {"pair": pair, "form": form, "plan": generated})
+
+
+@admin_required
+def pair_setup_zip(request: HttpRequest, pair_id: int) -> HttpResponse:
+    pair = get_object_or_404(Pair, pk=pair_id)
+    kept = assistant.kept(request.session, pair)
+    if kept is None:
+        messages.warning(request, "Generate the setup first: the download holds the passwords shown with it.")
+        return redirect("pair-setup", pair.pk)
+    response = HttpResponse(kept.zip_bytes(), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="hapanel-setup-pair-{pair.pk}.zip"'
+    return response
+
+
+@admin_required
+def pair_verify(request: HttpRequest, pair_id: int) -> HttpResponse:
+    pair = get_object_or_404(Pair, pk=pair_id)
+    result = verify(pair) if request.method == "POST" else None
+    return render(request, "pairs/verify.html", {"pair": pair, "result": result})
