@@ -45,8 +45,8 @@ def main() -> None:
     from django.db.models import F
     from django.test import Client
     from django.utils import timezone
-    from board import board_html
 
+    from board import board_html
     from hapanel.roles import VIEWER, add_to_role
     from monitor.models import Pair
     from tests.pairdata import make_pairs

@@ -22,7 +22,6 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from board import board_html
-
 from board.presenters import (
     ALIVE,
     FAILED,

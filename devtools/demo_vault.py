@@ -80,3 +80,29 @@ def seed(sandbox: SandboxPair, pair: Pair) -> DemoVault:
     finally:
         conn.close()
     return demo
+
+
+@dataclass
+class SandboxVault:
+    """The sandbox's vault as `vault` administers it without a DSN (see emergency.local_vault)."""
+
+    sandbox: SandboxPair
+
+    def admin(self):
+        return self.sandbox.admin("primary")
+
+    def init(self, pair: Pair, demo: bool) -> str:
+        lines = []
+        if demo:
+            lines.append(seed(self.sandbox, pair).login_line(f"{settings.SITE_URL}/emergency/"))
+        else:
+            configure(self.sandbox, pair)
+        lines.append(f"vault {settings.VAULT_SCHEMA} ready on the sandbox primary")
+        return "\n".join(lines)
+
+
+def sandbox_vault(pair: Pair) -> SandboxVault | None:
+    """The sandbox's vault when `pair` is the running sandbox pair."""
+    sandbox = SandboxPair(settings.SANDBOX_DIR, settings.SANDBOX_PORT)
+    ports = {n.port for n in pair.nodes.all()}
+    return SandboxVault(sandbox) if sandbox.state and ports == {sandbox.primary.port, sandbox.secondary.port} else None

@@ -1,8 +1,9 @@
 """Manage the vault on a pair's primary: schema, users, secrets, grants, the audit trail, drills.
 
 The connection: --dsn (or HAPANEL_VAULT_ADMIN_DSN), `mysql://admin:password@host:port`, an account that
-may create the schema and write it, over TLS with the primary node's settings; for the sandbox pair,
-root over the primary's unix socket when no DSN is given. Passwords and secrets are read from the
+may create the schema and write it, over TLS with the primary node's settings; in development, the
+sandbox pair's root over the primary's unix socket when no DSN is given (see emergency/local_vault.py).
+Passwords and secrets are read from the
 environment variable named by --*-env, or prompted for: never from the command line.
 """
 
@@ -16,8 +17,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from devtools.sandbox import SandboxPair
-from emergency import connect, vault
+from emergency import connect, local_vault, vault
 from emergency.models import Access, Drill, OutboxEvent
 from emergency.outbox import record
 from monitor.models import Node, Pair
@@ -98,11 +98,6 @@ class Command(BaseCommand):
             raise CommandError(f"no pair named {name!r}" if name else "several pairs: choose one with --pair")
         return pairs[0]
 
-    def _sandbox(self, pair: Pair) -> SandboxPair | None:
-        sandbox = SandboxPair(settings.SANDBOX_DIR, settings.SANDBOX_PORT)
-        ports = {n.port for n in pair.nodes.all()}
-        return sandbox if sandbox.state and ports == {sandbox.primary.port, sandbox.secondary.port} else None
-
     def _connect(self, pair: Pair, dsn: str):
         if dsn:
             url = urlparse(dsn)
@@ -110,22 +105,18 @@ class Command(BaseCommand):
             if url.hostname:
                 node.host, node.port = url.hostname, url.port or node.port
             return connect.connect(node, pair, unquote(url.username or ""), unquote(url.password or ""), 10.0)
-        sandbox = self._sandbox(pair)
-        if sandbox is None:
+        local = local_vault.for_pair(pair)
+        if local is None:
             raise CommandError("give an admin account of the primary with --dsn or HAPANEL_VAULT_ADMIN_DSN")
-        return sandbox.admin("primary")
+        return local.admin()
 
     def _init(self, pair: Pair, opts: dict) -> None:
-        sandbox = None if opts["dsn"] else self._sandbox(pair)
-        if sandbox is not None:
-            from emergency import demo
-
-            if opts["demo"]:
-                self.stdout.write(demo.seed(sandbox, pair).login_line(f"{settings.SITE_URL}/emergency/"))
-            else:
-                demo.configure(sandbox, pair)
-            self.stdout.write(f"vault {settings.VAULT_SCHEMA} ready on the sandbox primary")
+        local = None if opts["dsn"] else local_vault.for_pair(pair)
+        if local is not None:
+            self.stdout.write(local.init(pair, opts["demo"]))
             return
+        if opts["demo"]:
+            raise CommandError("--demo seeds the development sandbox only")
         conn = self._connect(pair, opts["dsn"])
         try:
             vault.init(conn, settings.VAULT_SCHEMA)
