@@ -5,3 +5,9 @@ class AlertsConfig(AppConfig):
     name = "alerts"
     label = "alerts"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from alerts.tasks import queue_notifications
+        from monitor.signals import transitions_recorded
+
+        transitions_recorded.connect(queue_notifications, dispatch_uid="alerts.queue_notifications")

@@ -29,13 +29,12 @@ def channels_for(pair_id: int, event: str):
                                   routes__event=event, enabled=True).distinct()
 
 
-def queue_for_transitions(transition_ids: Iterable[int]) -> list[int]:
-    """Creates the notifications of new transitions and queues their delivery; safe to run twice."""
+def notifications_for(transition_ids: Iterable[int]) -> list[int]:
+    """Creates the notifications of new transitions; returns the ids still to deliver. Safe to run twice."""
     transitions = Transition.objects.filter(pk__in=list(transition_ids), paused=False).order_by("id")
     events = dedupe([(t, e) for t in transitions if (e := event_for(t))])
     pending = [nid for t, event in events for nid in _notifications(t, event)]
     Transition.objects.filter(pk__in=list(transition_ids), processed__isnull=True).update(processed=timezone.now())
-    queue(pending)
     return pending
 
 
@@ -57,13 +56,6 @@ def _notifications(t: Transition, event: str) -> list[int]:
             except IntegrityError:
                 pass  # made by a concurrent run of the same task
     return list(existing.filter(status=Notification.PENDING).values_list("pk", flat=True))
-
-
-def queue(notification_ids: list[int]) -> None:
-    from alerts.tasks import deliver_notification
-
-    for nid in notification_ids:
-        deliver_notification.apply_async((nid,))
 
 
 def backoff(attempts: int) -> float:

@@ -7,6 +7,18 @@ from celery import shared_task
 from alerts import delivery, flapping
 
 
+@shared_task(ignore_result=True)
+def notify_transitions(transition_ids: list[int]) -> int:
+    """New transitions: one notification per routed channel, each delivered by its own task."""
+    return _deliver(delivery.notifications_for(transition_ids))
+
+
+def _deliver(notification_ids: list[int]) -> int:
+    for nid in notification_ids:
+        deliver_notification.apply_async((nid,))
+    return len(notification_ids)
+
+
 @shared_task(bind=True, ignore_result=True, max_retries=None)
 def deliver_notification(self, notification_id: int) -> str:
     """One notification; a transient error retries with backoff (attempts are bounded by the row)."""
@@ -19,6 +31,9 @@ def deliver_notification(self, notification_id: int) -> str:
 @shared_task(ignore_result=True)
 def close_flapping() -> int:
     """Beat: pairs that stopped flapping get their one `stable again` summary."""
-    made = flapping.close_stable()
-    delivery.queue(made)
-    return len(made)
+    return _deliver(flapping.close_stable())
+
+
+def queue_notifications(sender, transition_ids: list[int], **_kwargs) -> None:
+    """Receiver of `monitor.signals.transitions_recorded`: alerting runs in a task of its own."""
+    notify_transitions.apply_async((transition_ids,))

@@ -32,7 +32,7 @@ from django.utils import timezone  # noqa: E402
 
 from bench.common import pct  # noqa: E402
 from monitor.models import Pair, Transition  # noqa: E402
-from monitor.record import _queue_alerts  # noqa: E402
+from monitor.record import announce  # noqa: E402
 from tests.receivers import (  # noqa: E402
     HttpReceiver,
     Receivers,
@@ -54,7 +54,7 @@ def flip(pair: Pair, i: int) -> float:
                                       cause="link-cut" if new == "Failed" else "ok", summary=f"bench-flip-{i:02d}.",
                                       detected_at=timezone.now())
         transaction.on_commit(lambda: committed.append(time.time()))
-        transaction.on_commit(lambda: _queue_alerts([t.pk]))
+        transaction.on_commit(lambda: announce([t.pk]))
     return committed[0]
 
 

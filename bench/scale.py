@@ -50,8 +50,8 @@ def cpu_rss(pid: int) -> tuple[float, float]:
 
 
 def victims(n: int, sandbox_count: int, own: bool) -> list[str]:
-    """The pairs on the sandbox that is crashed: the last pair alone on a sandbox of its own (one pair crashed,
-    as the issue has it), or, with `--crash shared`, every pair of the last shared sandbox (a mass failure)."""
+    """The pairs on the sandbox that is crashed: the last pair alone on a sandbox of its own (one pair
+    crashed), or, with `--crash shared`, every pair of the last shared sandbox (a mass failure)."""
     if own:
         return [f"scale-{n - 1:04d}"]
     return [f"scale-{i:04d}" for i in range(sandbox_count - 1, n, sandbox_count)]

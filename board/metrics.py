@@ -16,6 +16,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 
 from board import presenters
 from monitor.models import Transition
+from monitor.vocabulary import Status
 
 STATUS_HELP = "1 alive, 0 failed, -1 unknown (including a reading older than the staleness bound)"
 
@@ -57,8 +58,8 @@ class PairCollector:
         for row, nodes in _rows():
             view = presenters.present(row, now, bounds)
             name = view.name
-            ha.add_metric([name], presenters.NUMERIC_STATUS[view.ha.status])
-            repl.add_metric([name], presenters.NUMERIC_STATUS[view.repl.status])
+            ha.add_metric([name], Status(view.ha.status).metric)
+            repl.add_metric([name], Status(view.repl.status).metric)
             if view.lag is not None:
                 lag.add_metric([name], view.lag)
             if view.check_age is not None:

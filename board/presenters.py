@@ -2,7 +2,7 @@
 
 A status is only as good as its last poll: once `last_checked` is older than `monitor.stale_after(pair)`
 the pair shows `Unknown` (cause `monitor-stale`) with the age of its last reading, whatever `Alive` is
-stored, because a page that says `Alive` after the monitor died is lying (design.md §5).
+stored, because a page that says `Alive` after the monitor died is lying (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ from django.utils import timezone
 from monitor import poller as monitor
 from monitor import redis_keys as liveness
 from monitor.models import Pair
+from monitor.vocabulary import BOARD_ORDER, Cause, Kind, Status
 
-ALIVE, FAILED, UNKNOWN = "Alive", "Failed", "Unknown"
-RANK = {FAILED: 0, UNKNOWN: 1, ALIVE: 2}  # the order of the board: failed pairs first
-STATUS_FILTERS = ("", FAILED, UNKNOWN, ALIVE, "problems")
-STALE_CAUSE = "monitor-stale"
-HA_LABEL, REPL_LABEL = "High Availability", "Replication"
+ALIVE, FAILED, UNKNOWN = Status.ALIVE, Status.FAILED, Status.UNKNOWN
+RANK = {s: -s.severity for s in Status}  # the order of the board: failed pairs first
+STATUS_FILTERS = ("", *BOARD_ORDER, "problems")
+STALE_CAUSE = Cause.MONITOR_STALE
+HA_LABEL, REPL_LABEL = Kind.HA.label, Kind.REPLICATION.label
 _decode = json.JSONDecoder().raw_decode  # half of json.loads: the DB's JSON text has no surrounding blanks
-NUMERIC_STATUS = {ALIVE: 1, FAILED: 0, UNKNOWN: -1}
 
 
 def humanize(seconds: float | None) -> str:

@@ -8,7 +8,7 @@ server's error log, what to check, and - only where it is really needed - when t
 from __future__ import annotations
 
 from board.presenters import ALIVE, STALE_CAUSE, PairView, StatusLine
-from monitor import causes as C
+from monitor.vocabulary import Cause as C
 
 ERROR_LOG = (
     "Read the server's error log: `SELECT @@log_error;` on the node gives its path; on Debian/Ubuntu MariaDB "

@@ -8,7 +8,7 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
-from hapanel import encryption as secrets
+from hapanel import encryption
 from monitor.models import Pair
 
 
@@ -27,13 +27,13 @@ class Access(models.Model):
         return f"emergency access to {self.pair.name} ({self.schema})"
 
     def set_passwords(self, reader: str, writer: str) -> None:
-        self.reader_password_enc, self.writer_password_enc = secrets.encrypt(reader), secrets.encrypt(writer)
+        self.reader_password_enc, self.writer_password_enc = encryption.encrypt(reader), encryption.encrypt(writer)
 
     def reader_password(self) -> str:
-        return secrets.decrypt(self.reader_password_enc)
+        return encryption.decrypt(self.reader_password_enc)
 
     def writer_password(self) -> str:
-        return secrets.decrypt(self.writer_password_enc)
+        return encryption.decrypt(self.writer_password_enc)
 
 
 class OutboxEvent(models.Model):

@@ -1,107 +1,90 @@
-"""Cause words and the plain-language text that goes with them.
+"""The plain-language text of each cause: its summaries and its remediation line.
 
-`evaluate` decides *which* cause applies; this module only holds the words, the summary templates (keyed by
-the situation, since one cause word can arise from either end of a direction) and the remediation line an
-operator can act on. Templates use `str.format` fields filled by `render`; a missing field shows as "?".
+`evaluate` decides *which* cause applies (the codes are in `monitor.vocabulary`); this module holds the
+summary templates (keyed by the situation, since one cause word can arise from either end of a direction)
+and the remediation line an operator can act on. Templates use `str.format` fields filled by `render`;
+a missing field shows as "?".
 """
 
 from __future__ import annotations
 
-OK = "ok"
-PRIMARY_DOWN = "primary-down"
-SECONDARY_DOWN = "secondary-down"
-PRIMARY_HUNG = "primary-hung"
-SECONDARY_HUNG = "secondary-hung"
-PRIMARY_UNREACHABLE = "primary-unreachable"  # timeout/other error on a node the rules needed to read
-SECONDARY_UNREACHABLE = "secondary-unreachable"
-UNREACHABLE = "unreachable"  # the monitor reaches neither node
-LINK_CUT = "link-cut"
-TLS_FAILURE = "tls-failure"
-AUTH_FAILURE = "auth-failure"
-BINLOG_MISSING = "binlog-missing"
-IO_ERROR = "io-error"  # the IO thread stopped on an error none of the words above names
-STOPPED_BY_OPERATOR = "stopped-by-operator"
-APPLY_ERROR = "apply-error"
-NOT_CONFIGURED = "not-configured"
-MONITOR_AUTH_FAILURE = "monitor-auth-failure"
-MONITOR_TLS_FAILURE = "monitor-tls-failure"
-UNREADABLE = "unreadable"
+from monitor.vocabulary import Cause as C
 
 _LOGS = "its error log (/var/log/mysql/error.log or `journalctl -u mariadb`)"
 
 REMEDIATION: dict[str, str] = {
-    OK: "",
-    PRIMARY_DOWN: (
+    C.OK: "",
+    C.PRIMARY_DOWN: (
         f"Check the primary's mariadbd process and {_LOGS}; once it is back the secondary reconnects "
         "within MASTER_CONNECT_RETRY seconds."
     ),
-    SECONDARY_DOWN: (
+    C.SECONDARY_DOWN: (
         f"Check the secondary's mariadbd process and {_LOGS}; once it is back it reconnects and catches "
         "up from where it stopped."
     ),
-    PRIMARY_HUNG: (
+    C.PRIMARY_HUNG: (
         "The primary accepts connections but does not answer: check its load, disk space and error log, and "
         "whether the process is stopped (SIGSTOP, a debugger); restart mariadbd if it stays hung."
     ),
-    SECONDARY_HUNG: (
+    C.SECONDARY_HUNG: (
         "The secondary accepts connections but does not answer: check its load, disk space and error log, "
         "and whether the process is stopped; restart mariadbd if it stays hung."
     ),
-    PRIMARY_UNREACHABLE: (
+    C.PRIMARY_UNREACHABLE: (
         "Check the network and firewall from the monitor host to the primary ({source_addr}) and the "
         "node's load; the panel cannot judge what depends on this node until the monitor reaches it."
     ),
-    SECONDARY_UNREACHABLE: (
+    C.SECONDARY_UNREACHABLE: (
         "Check the network and firewall from the monitor host to the secondary and the node's load; the "
         "panel cannot judge what depends on this node until the monitor reaches it."
     ),
-    UNREACHABLE: (
+    C.UNREACHABLE: (
         "The monitor reaches neither node: check the monitor host's own network and DNS first, then both "
         "servers."
     ),
-    LINK_CUT: (
+    C.LINK_CUT: (
         "Both servers are up: check the network between them (firewall, routes, VPN) on the replication "
         "address set in CHANGE MASTER; the {replica} reconnects by itself once packets flow again."
     ),
-    TLS_FAILURE: (
+    C.TLS_FAILURE: (
         "The {replica} rejects the {source}'s certificate: check MASTER_SSL_CA and that the "
         "certificate has a "
         "SAN for the exact MASTER_HOST, then run STOP SLAVE; START SLAVE on the {replica}."
     ),
-    AUTH_FAILURE: (
+    C.AUTH_FAILURE: (
         "The {source} refuses the replication user: check the user and password in CHANGE MASTER on the "
         "{replica} and that the user exists on the {source} with REPLICATION SLAVE; then START SLAVE."
     ),
-    BINLOG_MISSING: (
+    C.BINLOG_MISSING: (
         "The {source} purged binary logs the {replica} still needs: re-seed the {replica} from a fresh "
         "backup (mariabackup) and restart replication at the backup's GTID position."
     ),
-    IO_ERROR: (
+    C.IO_ERROR: (
         "Read the IO error on the {replica} (SHOW SLAVE STATUS and its error log), fix its cause, then run "
         "START SLAVE there."
     ),
-    STOPPED_BY_OPERATOR: (
+    C.STOPPED_BY_OPERATOR: (
         "Someone ran STOP SLAVE on the {replica}: if this is not planned maintenance, run START SLAVE there "
         "and check that both threads return to Yes."
     ),
-    APPLY_ERROR: (
+    C.APPLY_ERROR: (
         "The {replica}'s data differ from the {source}: inspect the failing row named in the error, "
         "fix it on "
         "the {replica}, then START SLAVE; do not skip events blindly (the data would stay different)."
     ),
-    NOT_CONFIGURED: (
+    C.NOT_CONFIGURED: (
         "Set up the missing direction on the {replica}: the pair's setup page gives the exact CHANGE MASTER "
         "TO statement; then run START SLAVE there."
     ),
-    MONITOR_AUTH_FAILURE: (
+    C.MONITOR_AUTH_FAILURE: (
         "The monitor's own login is refused: check the monitor user and password stored in hapanel for the "
         "node and that the user holds SLAVE MONITOR; replication itself may be fine."
     ),
-    MONITOR_TLS_FAILURE: (
+    C.MONITOR_TLS_FAILURE: (
         "The monitor cannot set up TLS with the node: check the CA stored in hapanel for the node and that "
         "the server certificate has a SAN for the address the monitor uses."
     ),
-    UNREADABLE: (
+    C.UNREADABLE: (
         "The server answered something hapanel cannot interpret: check the evidence and the server version; "
         "report the raw values if the server is a supported MySQL/MariaDB."
     ),
@@ -153,16 +136,16 @@ SUMMARY: dict[str, str] = {
         "Link {direction} is down: the {replica}'s IO thread is {io_desc} while the monitor reaches "
         "{source_seen}"
     ),
-    TLS_FAILURE: (
+    C.TLS_FAILURE: (
         "The {replica} cannot open TLS to the {source} ({direction}): IO "
         "thread {io_desc}: {io_error}"
     ),
-    AUTH_FAILURE: (
+    C.AUTH_FAILURE: (
         "The {source} refuses the {replica}'s replication user ({direction}): "
         "IO thread {io_desc}: {io_error}"
     ),
-    BINLOG_MISSING: "The {source} no longer has the binary log the {replica} needs ({direction}): {io_error}",
-    IO_ERROR: "The {replica}'s IO thread ({direction}) stopped on error {io_errno}: {io_error}",
+    C.BINLOG_MISSING: "The {source} no longer has the binary log the {replica} needs ({direction}): {io_error}",
+    C.IO_ERROR: "The {replica}'s IO thread ({direction}) stopped on error {io_errno}: {io_error}",
     "io-stopped": (
         "Replication {direction} was stopped by an operator: the "
         "{replica}'s IO thread is No, no error"
@@ -171,13 +154,13 @@ SUMMARY: dict[str, str] = {
         "The {replica}'s SQL thread ({direction}) was stopped by an operator, no error: changes are received "
         "but not applied"
     ),
-    APPLY_ERROR: "The {replica} stopped applying changes {direction}: SQL error {sql_errno}: {sql_error}",
+    C.APPLY_ERROR: "The {replica} stopped applying changes {direction}: SQL error {sql_errno}: {sql_error}",
     "applying": "Changes {direction} are applied: the {replica}'s SQL thread is Yes",
-    NOT_CONFIGURED: (
+    C.NOT_CONFIGURED: (
         "The {replica} ({replica_addr}) has no replication channel: the {direction} direction a {topology} "
         "pair needs is not set up"
     ),
-    UNREADABLE: (
+    C.UNREADABLE: (
         "The {replica} ({replica_addr}) answered something hapanel cannot "
         "interpret ({detail}); {direction} is unknown"
     ),

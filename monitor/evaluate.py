@@ -1,8 +1,8 @@
-"""Status rules (design.md §4): one poll's `PairReadings` -> `PairHealth`.
+"""Status rules (docs/architecture.md): one poll's `PairReadings` -> `PairHealth`.
 
 Pure: no Django, no sockets, no clock. Each direction (source -> replica) is judged on its own, trusting
-first the replica's threads, then the heartbeat, then the monitor's own connections
-(reference/mariadb-fault-lab.md); the pair takes the worst direction. A value the rules cannot interpret
+first the replica's threads, then the heartbeat, then the monitor's own connections (the order measured on
+MariaDB, in docs/architecture.md); the pair takes the worst direction. A value the rules cannot interpret
 gives `Unknown`/`unreadable`, never an exception: the poller must not crash on a new server's answer.
 """
 
@@ -14,15 +14,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
-from monitor import causes as C
-from monitor.readings import Channel, Heartbeat, NodeReading, PairHealth, PairReadings, Reach, Status, Verdict
+from monitor import causes
+from monitor.readings import Heartbeat, NodeReading, PairHealth, PairReadings, Reach, ReplicationChannel, Verdict
+from monitor.vocabulary import Cause as C
+from monitor.vocabulary import Status
 
 IO_STATES = ("Yes", "Connecting", "Preparing", "No")
 NETWORK_ERRNOS = frozenset({0, 2002, 2003, 2005, 2006, 2013})  # "cannot reach the source", by family
 FATAL_IO = {2026: C.TLS_FAILURE, 1045: C.AUTH_FAILURE, 1236: C.BINLOG_MISSING}
 _CHANNEL_EVIDENCE = ("source_host", "source_port", "io_running", "sql_running", "last_io_errno",
                      "last_io_error", "last_sql_errno", "last_sql_error", "seconds_behind")
-RANK = {Status.ALIVE: 0, Status.UNKNOWN: 1, Status.FAILED: 2}
 # The OS errno inside a client message: (111 "Connection refused") / system error: 104
 _INNER_ERRNO = re.compile(r'\((\d+)[ "]|system error: (\d+)')
 
@@ -80,10 +81,10 @@ def _reach(node: NodeReading) -> Reach:
         raise Unreadable(f"reach={node.reach!r}") from exc
 
 
-def _channel(node: NodeReading) -> Channel | None:
+def _channel(node: NodeReading) -> ReplicationChannel | None:
     """The replica channel of a direction: the default ("") connection, else the first one."""
     chans = node.channels if node.channels is not None else ()
-    if not isinstance(chans, tuple | list) or not all(isinstance(c, Channel) for c in chans):
+    if not isinstance(chans, tuple | list) or not all(isinstance(c, ReplicationChannel) for c in chans):
         raise Unreadable(f"channels={chans!r}")
     return next((c for c in chans if c.name == ""), chans[0]) if chans else None
 
@@ -124,7 +125,7 @@ def _heartbeat(d: Direction, r: PairReadings) -> tuple[str, float | None, str]:
     return ("stale" if d.source.heartbeat_written is True else "unwritten"), age, ""
 
 
-def _v(status: Status, cause: str, case: str, d: Direction, ch: Channel | None = None, **extra: object
+def _v(status: Status, cause: str, case: str, d: Direction, ch: ReplicationChannel | None = None, **extra: object
        ) -> Verdict:
     """A direction's verdict: evidence from the readings, text from causes.py."""
     src, rep = d.source, d.replica
@@ -149,13 +150,13 @@ def _v(status: Status, cause: str, case: str, d: Direction, ch: Channel | None =
                io_desc=f"{ev.get('io_running')} ({errno})" if errno else ev.get("io_running"),
                source_seen="both nodes" if src.reach == Reach.OK
                else f"only the {d.rep_role} (the {d.src_role}: {ev['source_reach']})")
-    return Verdict(status, cause, C.summary(case, ctx), C.remediation(cause, ctx), ev)
+    return Verdict(status, cause, causes.summary(case, ctx), causes.remediation(cause, ctx), ev)
 
 
 def _reach_cause(node: NodeReading, role: str) -> str:
     reach = _reach(node)
-    return {Reach.REFUSED: f"{role}-down", Reach.AUTH: C.MONITOR_AUTH_FAILURE,
-            Reach.TLS: C.MONITOR_TLS_FAILURE}.get(reach, f"{role}-unreachable")
+    return {Reach.REFUSED: C.for_role(role, "down"), Reach.AUTH: C.MONITOR_AUTH_FAILURE,
+            Reach.TLS: C.MONITOR_TLS_FAILURE}.get(reach, C.for_role(role, "unreachable"))
 
 
 def _no_channel(d: Direction) -> Verdict:
@@ -175,14 +176,15 @@ def _link_down_cause(io: str, errno: int, message: object, d: Direction) -> tupl
             return C.IO_ERROR, C.IO_ERROR
     src_reach = _reach(d.source)
     if src_reach == Reach.TIMEOUT:
-        return f"{d.src_role}-hung", "source-hung"
+        return C.for_role(d.src_role, "hung"), "source-hung"
     if src_reach == Reach.OK:
         return C.LINK_CUT, "link-down"
-    # The monitor cannot see the source (auth/tls/error): trust the replica's errno family (lab notes).
+    # The monitor cannot see the source (auth/tls/error): trust the replica's errno family; a refused or a
+    # reset connection means a dead source.
     found = _INNER_ERRNO.search(message if isinstance(message, str) else "")
     inner = int(next(g for g in found.groups() if g)) if found else None
     if (errno, inner) in ((2003, 111), (2013, 104)):
-        return f"{d.src_role}-down", "source-down-by-replica"
+        return C.for_role(d.src_role, "down"), "source-down-by-replica"
     return C.LINK_CUT, "link-down"
 
 
@@ -191,7 +193,7 @@ def _ha(d: Direction, r: PairReadings) -> Verdict:
     src, rep = d.source, d.replica
     if _reach(rep) != Reach.OK:
         if _reach(rep) == Reach.REFUSED:
-            return _v(Status.FAILED, f"{d.rep_role}-down", "replica-down", d)
+            return _v(Status.FAILED, C.for_role(d.rep_role, "down"), "replica-down", d)
         if d.reverse_io_yes:  # the node is up and pulls from its peer: the link between them exists
             d.warnings.append(f"the {d.rep_role} ({rep.address}) is unreachable from the monitor "
                               f"({rep.reach}), but the {d.src_role} still replicates from it: "
@@ -206,7 +208,7 @@ def _ha(d: Direction, r: PairReadings) -> Verdict:
     hb, age, why = _heartbeat(d, r)
     ev = {"heartbeat": hb, "heartbeat_age": age}
     if _reach(src) == Reach.REFUSED:  # refused in ms: the process is gone, though the IO thread may not know
-        return _v(Status.FAILED, f"{d.src_role}-down", "source-down", d, ch, **ev)
+        return _v(Status.FAILED, C.for_role(d.src_role, "down"), "source-down", d, ch, **ev)
     if hb == "missing":
         d.warnings.append(f"heartbeat missing on the {d.rep_role} ({rep.address}): {why}: "
                           "falling back to replica threads")
@@ -279,7 +281,7 @@ def _join(summaries) -> str:
 
 
 def _combine(verdicts: list[Verdict]) -> Verdict:
-    worst = max(verdicts, key=lambda v: RANK[v.status])  # the first direction among equals
+    worst = max(verdicts, key=lambda v: v.status.severity)  # the first direction among equals
     if worst.status == Status.ALIVE:
         return Verdict(Status.ALIVE, C.OK, _join(v.summary for v in verdicts), "",
                        {"directions": [v.evidence for v in verdicts]})
@@ -302,7 +304,7 @@ def _neither(r: PairReadings) -> PairHealth:
     ev = {f"{role}_{k}": _plain(getattr(n, k))
           for role, n in nodes for k in ("address", "reach", "errno", "error")}
     v = Verdict(Status.UNKNOWN, cause, "The monitor reaches neither node: " + "; ".join(parts),
-                C.remediation(cause, {}), ev)
+                causes.remediation(cause, {}), ev)
     return PairHealth(ha=v, replication=v)
 
 
@@ -382,7 +384,7 @@ def _unreadable_health(exc: Exception) -> PairHealth:
     except Exception:  # a hostile __str__ must not escape either
         detail = type(exc).__name__
     v = Verdict(Status.UNKNOWN, C.UNREADABLE, f"The readings of this pair cannot be interpreted ({detail})",
-                C.remediation(C.UNREADABLE, {}), {"error": detail})
+                causes.remediation(C.UNREADABLE, {}), {"error": detail})
     return PairHealth(ha=v, replication=v)
 
 

@@ -3,9 +3,8 @@ from __future__ import annotations
 from django.db import models
 from django.urls import reverse
 
-from hapanel import encryption as secrets
-
-STATUSES = [("Alive", "Alive"), ("Failed", "Failed"), ("Unknown", "Unknown")]
+from hapanel import encryption
+from monitor.vocabulary import KIND_CHOICES, STATUS_CHOICES, Cause, Kind, Status
 
 
 class CurrentPairs(models.Manager):
@@ -34,11 +33,11 @@ class Pair(models.Model):
     all_objects = models.Manager()
 
     # Current statuses, written only by monitor.record (compare-and-set).
-    ha_status = models.CharField(max_length=10, choices=STATUSES, default="Unknown")
-    ha_cause = models.CharField(max_length=40, default="not-polled")
+    ha_status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=Status.UNKNOWN)
+    ha_cause = models.CharField(max_length=40, default=Cause.NOT_POLLED)
     ha_since = models.DateTimeField(null=True, blank=True)
-    repl_status = models.CharField(max_length=10, choices=STATUSES, default="Unknown")
-    repl_cause = models.CharField(max_length=40, default="not-polled")
+    repl_status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=Status.UNKNOWN)
+    repl_cause = models.CharField(max_length=40, default=Cause.NOT_POLLED)
     repl_since = models.DateTimeField(null=True, blank=True)
     ha_failing = models.PositiveIntegerField(default=0)
     repl_failing = models.PositiveIntegerField(default=0)
@@ -116,27 +115,27 @@ class Node(models.Model):
         return f"{host}:{self.port}"
 
     def set_password(self, plain: str) -> None:
-        self.monitor_password_enc = secrets.encrypt(plain)
+        self.monitor_password_enc = encryption.encrypt(plain)
 
     def get_password(self) -> str:
-        return secrets.decrypt(self.monitor_password_enc)
+        return encryption.decrypt(self.monitor_password_enc)
 
     def set_client_key(self, pem: str) -> None:
-        self.client_key_enc = secrets.encrypt(pem)
+        self.client_key_enc = encryption.encrypt(pem)
 
     def get_client_key(self) -> str:
-        return secrets.decrypt(self.client_key_enc)
+        return encryption.decrypt(self.client_key_enc)
 
 
 class Transition(models.Model):
-    HA = "ha"
-    REPLICATION = "replication"
-    KINDS = [(HA, "High Availability"), (REPLICATION, "Replication")]
+    HA = Kind.HA
+    REPLICATION = Kind.REPLICATION
+    KINDS = KIND_CHOICES
 
     pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="transitions")
     kind = models.CharField(max_length=12, choices=KINDS)
-    old_status = models.CharField(max_length=10, choices=STATUSES)
-    new_status = models.CharField(max_length=10, choices=STATUSES)
+    old_status = models.CharField(max_length=10, choices=STATUS_CHOICES)
+    new_status = models.CharField(max_length=10, choices=STATUS_CHOICES)
     cause = models.CharField(max_length=40)
     summary = models.TextField(blank=True)
     evidence = models.JSONField(default=dict, blank=True)

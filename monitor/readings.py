@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from monitor.vocabulary import Status
+
 
 class Reach(StrEnum):
     OK = "ok"
@@ -19,14 +21,8 @@ class Reach(StrEnum):
     ERROR = "error"  # anything else; `error` says what
 
 
-class Status(StrEnum):
-    ALIVE = "Alive"
-    FAILED = "Failed"
-    UNKNOWN = "Unknown"
-
-
 @dataclass(frozen=True)
-class Channel:
+class ReplicationChannel:
     """One replication channel as the replica reports it (one row of SHOW ALL SLAVES STATUS)."""
 
     name: str = ""
@@ -70,7 +66,7 @@ class NodeReading:
     read_only: bool | None = None
     slave_net_timeout: int | None = None
     gtid_position: str = ""
-    channels: tuple[Channel, ...] = ()
+    channels: tuple[ReplicationChannel, ...] = ()
     heartbeat_written: bool = False  # the monitor wrote its own heartbeat row here this poll
     heartbeat_error: str = ""  # why it could not
     peer_heartbeat: Heartbeat | None = None  # the source's row as seen here (None: not read)

@@ -15,7 +15,9 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Q
 
 from monitor.models import Pair, Transition
-from monitor.readings import PairHealth, Status, Verdict
+from monitor.readings import PairHealth, Verdict
+from monitor.signals import transitions_recorded
+from monitor.vocabulary import Cause, Status
 
 FIELDS = {
     Transition.HA: ("ha_status", "ha_cause", "ha_since"),
@@ -93,7 +95,7 @@ def record_many(outcomes: list[Outcome]) -> dict[int, list[Transition]]:
             _update_newer(names, rows)
         if made:
             ids = [t.pk for flips in made.values() for t in flips]
-            transaction.on_commit(lambda: _queue_alerts(ids))
+            transaction.on_commit(lambda: announce(ids))
     return made
 
 
@@ -153,20 +155,18 @@ def mark_stale(stale: list[tuple[int, dt.datetime, str]], at: dt.datetime) -> li
             if not hit:
                 continue
             Pair.objects.filter(pk__in=[p.pk for p in hit]).update(
-                **{status_f: "Unknown", cause_f: "monitor-stale", since_f: at})
+                **{status_f: Status.UNKNOWN, cause_f: Cause.MONITOR_STALE, since_f: at})
             made += Transition.objects.bulk_create(Transition(
-                pair_id=p.pk, kind=kind, old_status=getattr(p, status_f), new_status="Unknown",
-                cause="monitor-stale", summary=cutoffs[p.pk][1], detected_at=at, paused=p.paused,
+                pair_id=p.pk, kind=kind, old_status=getattr(p, status_f), new_status=Status.UNKNOWN,
+                cause=Cause.MONITOR_STALE, summary=cutoffs[p.pk][1], detected_at=at, paused=p.paused,
                 evidence={"last_checked": p.last_checked.isoformat() if p.last_checked else None},
             ) for p in hit)
         if made:
             ids = [t.pk for t in made]
-            transaction.on_commit(lambda: _queue_alerts(ids))
+            transaction.on_commit(lambda: announce(ids))
     return made
 
 
-def _queue_alerts(transition_ids: list[int]) -> None:
-    """Hands new transitions to the alerting task (imported late: tasks imports this module)."""
-    from monitor.tasks import notify_transitions
-
-    notify_transitions.apply_async((transition_ids,))
+def announce(transition_ids: list[int]) -> None:
+    """Tells the listeners (alerts) about committed transitions."""
+    transitions_recorded.send(sender=Transition, transition_ids=transition_ids)

@@ -243,11 +243,3 @@ def sweep_stale() -> int:
             stale.append((pair.pk, cutoff, f"no poll recorded for more than {bound:.0f} s: the monitor is not "
                                            "running or cannot keep up"))
     return len(recorder.mark_stale(stale, now))
-
-
-@shared_task(ignore_result=True)
-def notify_transitions(transition_ids: list[int]) -> None:
-    """New transitions: one notification per routed channel, each delivered by its own task."""
-    from alerts.delivery import queue_for_transitions
-
-    queue_for_transitions(transition_ids)

@@ -13,7 +13,7 @@ from dataclasses import asdict
 from django import forms
 from django.conf import settings
 
-from hapanel import encryption as secrets
+from hapanel import encryption
 from monitor.models import Node, Pair
 from pairs.setup_sql import FLAVOURS, MARIADB, Passwords, Plan, Server, SetupInput, plan
 
@@ -87,7 +87,7 @@ def _key(pair: Pair) -> str:
 
 
 def keep(session, pair: Pair, setup: SetupInput, passwords: Passwords) -> None:
-    session[_key(pair)] = {"input": asdict(setup), "passwords": secrets.encrypt(json.dumps(asdict(passwords)))}
+    session[_key(pair)] = {"input": asdict(setup), "passwords": encryption.encrypt(json.dumps(asdict(passwords)))}
 
 
 def kept(session, pair: Pair) -> Plan | None:
@@ -97,4 +97,4 @@ def kept(session, pair: Pair) -> Plan | None:
     data = dict(stored["input"])
     for role in ("primary", "secondary"):
         data[role] = Server(**{**data[role], "known_as": tuple(data[role]["known_as"])})
-    return plan(SetupInput(**data), Passwords(**json.loads(secrets.decrypt(stored["passwords"]))))
+    return plan(SetupInput(**data), Passwords(**json.loads(encryption.decrypt(stored["passwords"]))))

@@ -6,7 +6,8 @@ from dataclasses import dataclass, replace
 
 from monitor import poller as monitor
 from monitor.models import Pair
-from monitor.readings import PairHealth, Status
+from monitor.readings import PairHealth
+from monitor.vocabulary import Status
 from pairs.checks import CHECK_TIMEOUT, NodeCheck, check_pair, report
 from pairs.setup_sql import STEPS
 

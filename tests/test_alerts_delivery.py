@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from alerts import delivery
 from alerts.models import Attempt, Channel, Notification
+from alerts.tasks import notify_transitions
 from monitor.models import Pair, Transition
-from monitor.tasks import notify_transitions
 from tests.receivers import HttpReceiver, alert_worker_fixture, channels_for, receivers_fixture  # noqa: F401
 from tests.services import wait_for
 

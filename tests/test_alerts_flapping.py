@@ -25,7 +25,7 @@ def test_flapping_pair_alerts_once_holds_then_summarises(transactional_db, redis
             t = Transition.objects.create(pair=pair, kind="ha", old_status=old, new_status=new,
                                           cause="link-cut" if new == "Failed" else "ok", summary=f"flip {i}",
                                           detected_at=start + dt.timedelta(seconds=10 * i))
-            for nid in delivery.queue_for_transitions([t.pk]):
+            for nid in delivery.notifications_for([t.pk]):
                 assert delivery.deliver(nid)[0] == delivery.SENT
         rows = list(Notification.objects.order_by("id").values_list("purpose", "status"))
         assert rows == [("flip", "sent")] * 4 + [("flapping", "sent")] + [("flip", "held")] * 2

@@ -1,8 +1,8 @@
 """Table tests for the status rules (monitor/evaluate.py); pure, no Django.
 
-Each row is a fault from reference/mariadb-fault-lab.md, built from hand-made readings, for every topology
-where it applies. `one-way`: the secondary replicates from the primary. `bidirectional`: each node replicates
-from the other.
+Each row is a fault measured on a real MariaDB pair (docs/architecture.md), built from hand-made readings,
+for every topology where it applies. `one-way`: the secondary replicates from the primary. `bidirectional`:
+each node replicates from the other.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from monitor.evaluate import apply_debounce, evaluate, next_state
-from monitor.readings import Channel, Heartbeat, NodeReading, PairHealth, PairReadings, Reach, Status
+from monitor.readings import Heartbeat, NodeReading, PairHealth, PairReadings, Reach, ReplicationChannel
+from monitor.vocabulary import Status
 
 ALIVE, FAILED, UNKNOWN = Status.ALIVE, Status.FAILED, Status.UNKNOWN
 P_ADDR, S_ADDR = "127.0.0.1:3307", "127.0.0.1:3308"
@@ -27,10 +28,10 @@ TIMEOUT_110 = "Can't connect to server on '127.0.0.2' (110 \"Connection timed ou
 LOST_110 = "Lost connection to server at 'reading initial communication packet', system error: 110"
 
 
-def chan(**kw) -> Channel:
+def chan(**kw) -> ReplicationChannel:
     base = dict(io_running="Yes", sql_running="Yes", seconds_behind=0, ssl_verify=True, ssl_allowed=True,
                 connect_retry=1, heartbeat_period=1.0)
-    return Channel(**{**base, **kw})
+    return ReplicationChannel(**{**base, **kw})
 
 
 def node(role: str, peer_addr: str, ch: dict | None, **kw) -> NodeReading:
@@ -175,8 +176,9 @@ CASES += [
         UNKNOWN, "monitor-auth-failure", UNKNOWN, "monitor-auth-failure"),
     row("one-way:secondary-timeout", pair(ONE, s=P_TIMEOUT),
         UNKNOWN, "secondary-unreachable", UNKNOWN, "secondary-unreachable"),
-    row("one-way:channel-all-none", pair(ONE, s=dict(channels=(Channel(
-        **{f: None for f in Channel.__dataclass_fields__}),))), UNKNOWN, "unreadable", UNKNOWN, "unreadable"),
+    row("one-way:channel-all-none", pair(ONE, s=dict(channels=(ReplicationChannel(
+        **{f: None for f in ReplicationChannel.__dataclass_fields__}),))),
+        UNKNOWN, "unreadable", UNKNOWN, "unreadable"),
     row("one-way:topology-junk", replace(pair(ONE), topology="two-way"), UNKNOWN, "unreadable",
         UNKNOWN, "unreadable"),
     row("one-way:reach-junk", pair(ONE, s=dict(reach="sideways")),
@@ -304,7 +306,7 @@ ODD_WORDS = ["Yes", "No", "Connecting", "Preparing", "Reconnecting", " yes ", "o
 JUNK = st.one_of(st.none(), st.booleans(), st.integers(-5, 5000), st.floats(allow_nan=True),
                  st.text(max_size=12), st.sampled_from(ODD_WORDS),
                  st.lists(st.integers(), max_size=2), st.just(object()))
-CHANNELS = st.builds(Channel, **{f: JUNK for f in Channel.__dataclass_fields__})
+CHANNELS = st.builds(ReplicationChannel, **{f: JUNK for f in ReplicationChannel.__dataclass_fields__})
 HEARTBEATS = st.one_of(st.none(), JUNK, st.builds(Heartbeat, age=JUNK, caught_up=JUNK, error=JUNK))
 NODES = st.builds(NodeReading, role=JUNK, address=JUNK, reach=st.one_of(st.sampled_from(list(Reach)), JUNK),
                   errno=JUNK, error=JUNK, read_only=JUNK, slave_net_timeout=JUNK,
@@ -328,7 +330,7 @@ def test_junk_never_raises(topology, primary, secondary, stale, lag, previous):
 
 
 WELL_TYPED_CHANNEL = st.builds(
-    Channel, io_running=st.sampled_from(["Yes", "Connecting", "Preparing", "No"]),
+    ReplicationChannel, io_running=st.sampled_from(["Yes", "Connecting", "Preparing", "No"]),
     sql_running=st.sampled_from(["Yes", "No"]),
     last_io_errno=st.sampled_from([0, 2003, 2013, 2026, 1045, 1236, 1593]),
     last_sql_errno=st.sampled_from([0, 1062]), seconds_behind=st.one_of(st.none(), st.integers(0, 100)))

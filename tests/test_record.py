@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from monitor import record
 from monitor.models import Pair, Transition
-from monitor.readings import PairHealth, Status, Verdict
+from monitor.readings import PairHealth, Verdict
 from monitor.tasks import sweep_stale
+from monitor.vocabulary import Status
 
 ALIVE = Verdict(Status.ALIVE, "ok", "fine")
 FAILED = Verdict(Status.FAILED, "primary-down", "The primary is down", "restart it", {"reach": "refused"})

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from monitor.probe.flavour import gtid_position_query, parse_version, replica_status_statement
 from monitor.probe.replica_status import UnreadableStatus, parse_channels
-from monitor.readings import Channel
+from monitor.readings import ReplicationChannel
 
 # Column names and order exactly as MariaDB 10.11.19 (Debian 12) describes SHOW ALL SLAVES STATUS
 # (read from cursor.description on the lab machine): the 54 of SHOW SLAVE STATUS plus
@@ -115,7 +115,7 @@ def mariadb_row(**changes: object) -> dict:
     return row
 
 
-HEALTHY = Channel(
+HEALTHY = ReplicationChannel(
     name="",
     source_host="127.0.0.2",
     source_port=3307,
@@ -389,7 +389,7 @@ def test_plain_show_slave_status_without_connection_name() -> None:
     ):
         del row[only_in_all]
     (channel,) = parse_channels([row])
-    assert channel == Channel(**{**HEALTHY.__dict__, "heartbeat_period": None})
+    assert channel == ReplicationChannel(**{**HEALTHY.__dict__, "heartbeat_period": None})
 
 
 def test_sql_state_falls_back_to_slave_sql_state() -> None:
@@ -452,7 +452,7 @@ def test_tuple_of_rows_is_accepted() -> None:
 
 def test_mysql57_show_slave_status() -> None:
     (channel,) = parse_channels([mysql57_row()])
-    assert channel == Channel(
+    assert channel == ReplicationChannel(
         name="",
         source_host="10.0.0.1",
         source_port=3306,
@@ -477,7 +477,7 @@ def test_mysql57_ssl_ignored_means_not_allowed() -> None:
 
 def test_mysql80_show_replica_status() -> None:
     (channel,) = parse_channels([mysql80_row()])
-    assert channel == Channel(
+    assert channel == ReplicationChannel(
         name="",
         source_host="db-a.internal",
         source_port=3306,
@@ -641,7 +641,7 @@ def test_junk_rows_only_ever_raise_unreadable_status(rows: list) -> None:
         assert str(exc)
     else:
         assert len(channels) == len(rows)
-        assert all(isinstance(channel, Channel) for channel in channels)
+        assert all(isinstance(channel, ReplicationChannel) for channel in channels)
         for channel in channels:
             assert isinstance(channel.last_io_errno, int)
             assert channel.seconds_behind is None or isinstance(channel.seconds_behind, int)

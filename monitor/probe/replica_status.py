@@ -1,4 +1,4 @@
-"""Turn rows of SHOW ALL SLAVES STATUS / SHOW REPLICA STATUS / SHOW SLAVE STATUS into `Channel`s.
+"""Turn rows of SHOW ALL SLAVES STATUS / SHOW REPLICA STATUS / SHOW SLAVE STATUS into `ReplicationChannel`s.
 
 Columns are read by name, never by position: their order differs between MariaDB versions, and MySQL
 8.0.22+ renamed them (Slave_* -> Replica_*, Master_* -> Source_*). Every field lists the names it
@@ -13,14 +13,14 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from monitor.readings import Channel
+from monitor.readings import ReplicationChannel
 
 
 class UnreadableStatus(ValueError):
     """The server answered something the probe does not understand; str() says what and where."""
 
 
-# Names per Channel field. Absent optional columns leave the Channel default in place.
+# Names per ReplicationChannel field. Absent optional columns leave the ReplicationChannel default in place.
 _NAME = ("Connection_name", "Channel_Name")
 _SOURCE_HOST = ("Master_Host", "Source_Host")
 _SOURCE_PORT = ("Master_Port", "Source_Port")
@@ -193,7 +193,7 @@ def _bool_field(row: _Row, names: Sequence[str]) -> bool | None:
     return None  # a value we do not know says nothing either way; not worth failing the whole row
 
 
-def _parse_row(raw: Any, index: int) -> Channel:
+def _parse_row(raw: Any, index: int) -> ReplicationChannel:
     if not isinstance(raw, Mapping):
         raise UnreadableStatus(
             f"row {index} is a {type(raw).__name__}, not a dict (the query needs a DictCursor)"
@@ -215,7 +215,7 @@ def _parse_row(raw: Any, index: int) -> Channel:
     io_running = _get_text(row, _IO_RUNNING)
     sql_running = _get_text(row, _SQL_RUNNING)
     gtid = _str_field(row, _GTID_IO_POS)
-    return Channel(
+    return ReplicationChannel(
         name=_str_field(row, _NAME),
         source_host=_str_field(row, _SOURCE_HOST, default="") or None,
         source_port=_int_field(row, _SOURCE_PORT),
@@ -238,8 +238,8 @@ def _parse_row(raw: Any, index: int) -> Channel:
     )
 
 
-def parse_channels(rows: list[dict]) -> tuple[Channel, ...]:
-    """One `Channel` per status row, in the server's order; no rows means "not a replica".
+def parse_channels(rows: list[dict]) -> tuple[ReplicationChannel, ...]:
+    """One `ReplicationChannel` per status row, in the server's order; no rows means "not a replica".
 
     Raises `UnreadableStatus` (and nothing else) when a row cannot be understood.
     """
