@@ -1,6 +1,6 @@
 """What the pages, the API, the metrics and `hastatus` show for a pair: the stored statuses, made honest.
 
-A status is only as good as its last poll: once `last_checked` is older than `monitor.stale_after(pair)`
+A status is only as good as its last poll: once `last_checked` is older than `monitor.freshness.stale_after`
 the pair shows `Unknown` (cause `monitor-stale`) with the age of its last reading, whatever `Alive` is
 stored, because a page that says `Alive` after the monitor died is lying (docs/architecture.md).
 """
@@ -12,14 +12,13 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from types import SimpleNamespace
 
 from django.db import connections, router
 from django.db.models import Func, QuerySet, TextField
 from django.utils import timezone
 
-from monitor import poller as monitor
 from monitor import redis_keys as liveness
+from monitor.freshness import stale_after
 from monitor.models import Pair
 from monitor.vocabulary import BOARD_ORDER, Cause, Kind, Status
 
@@ -181,13 +180,13 @@ Freshness = tuple[dt.datetime | None, float | None, float, bool]  # what `freshn
 
 def freshness(row: tuple, now: dt.datetime, bounds: dict[float, float]) -> Freshness:
     """A board row's last check, its age, its staleness bound and whether its statuses are fresh. `bounds`
-    remembers `monitor.stale_after` per poll interval across the rows of one board."""
+    remembers `stale_after` per poll interval across the rows of one board."""
     checked = as_datetime(row[CHECKED])
     age = (now - checked).total_seconds() if checked else None
     interval = row[INTERVAL]
     bound = bounds.get(interval)
     if bound is None:
-        bound = bounds[interval] = monitor.stale_after(SimpleNamespace(poll_interval=interval))
+        bound = bounds[interval] = stale_after(interval)
     return checked, age, bound, age is not None and age <= bound
 
 

@@ -17,10 +17,10 @@ import pymysql
 from django.conf import settings
 
 from emergency.models import Access
-from monitor import poller as monitor
 from monitor.models import Node, Pair
 from monitor.probe.errors import classify
 from monitor.probe.node import NodeTarget, tls_context
+from monitor.targets import target_for
 
 _local = threading.local()
 _reach: dict[int, Reach] = {}
@@ -43,7 +43,7 @@ def _tls(target: NodeTarget):
 
 
 def connect(node: Node, pair: Pair, user: str, password: str, timeout: float) -> pymysql.Connection:
-    target = replace(monitor.target_for(node, pair), user=user, password=password, timeout=timeout)
+    target = replace(target_for(node, pair), user=user, password=password, timeout=timeout)
     ctx = _tls(replace(target, password=""))
     kwargs: dict = {"ssl": ctx} if ctx else {"ssl_disabled": True}
     return pymysql.connect(

@@ -16,9 +16,10 @@ from django.utils import timezone
 from monitor import record as recorder
 from monitor.evaluate import evaluate, next_state
 from monitor.models import Node, Pair, Transition
-from monitor.probe.node import NodeProbe, NodeTarget
-from monitor.probe.pair import poll_pair, reading_dict
+from monitor.probe.node import NodeProbe
+from monitor.probe.pair import probe_pair, reading_dict
 from monitor.readings import PairHealth, PairReadings
+from monitor.targets import target_for
 from monitor.watch import Watcher
 
 # (pair id, role) -> (the node's stored settings, its kept probe). Comparing stored settings, not
@@ -40,28 +41,6 @@ class PollResult:
     health: PairHealth
     transitions: list[Transition]
     checked_at: dt.datetime
-
-
-def stale_after(pair: Pair) -> float:
-    """Seconds without a recorded poll after which the pair's statuses are not to be trusted."""
-    return max(3 * pair.poll_interval, settings.STALE_MIN_SECONDS)
-
-
-def probe_timeouts(interval: float) -> tuple[float, float]:
-    """(read, connect) timeouts: a hung node must cost little of the interval, a WAN round trip must fit."""
-    return max(0.2, min(1.0, interval * 0.3)), max(0.3, min(2.0, interval * 0.5))
-
-
-def target_for(node: Node, pair: Pair) -> NodeTarget:
-    is_source = node.role == Node.PRIMARY or pair.topology == Pair.BIDIRECTIONAL
-    return NodeTarget(
-        role=node.role, host=node.host, port=node.port, user=node.monitor_user, password=node.get_password(),
-        tls_mode=node.tls_mode, ca_pem=node.ca_cert, client_cert_pem=node.client_cert,
-        client_key_pem=node.get_client_key() if node.client_key_enc else "",
-        timeout=probe_timeouts(pair.poll_interval)[0], connect_timeout=probe_timeouts(pair.poll_interval)[1],
-        heartbeat_schema=settings.HEARTBEAT_SCHEMA,
-        write_heartbeat=is_source, heartbeat_key=f"{settings.HAPANEL_INSTANCE}:{pair.pk}:{node.role}",
-    )
 
 
 def _stored(node: Node, pair: Pair) -> tuple:
@@ -123,7 +102,7 @@ def _measure(pair: Pair, nodes: dict[str, Node]) -> _Measured:
     if _watcher is not None:
         _watcher.unwatch(pair.pk)
     try:
-        readings = poll_pair(
+        readings = probe_pair(
             pair.name, pair.topology, primary, secondary, interval=pair.poll_interval,
             lag_warning=pair.lag_warning, wait_limit=settings.HEARTBEAT_WAIT,
         )

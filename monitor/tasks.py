@@ -15,6 +15,7 @@ from django.utils import timezone
 from monitor import poller as monitor
 from monitor import record as recorder
 from monitor import redis_keys as liveness
+from monitor.freshness import stale_after
 from monitor.models import Pair
 
 log = get_task_logger(__name__)
@@ -237,7 +238,7 @@ def sweep_stale() -> int:
         last_checked__gte=now - recent)
     stale = []
     for pair in candidates.only("id", "poll_interval", "last_checked"):
-        bound = monitor.stale_after(pair)
+        bound = stale_after(pair.poll_interval)
         cutoff = now - timezone.timedelta(seconds=bound)
         if pair.last_checked is None or pair.last_checked < cutoff:
             stale.append((pair.pk, cutoff, f"no poll recorded for more than {bound:.0f} s: the monitor is not "

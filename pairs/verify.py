@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from monitor import poller as monitor
 from monitor.models import Pair
 from monitor.readings import PairHealth
+from monitor.targets import target_for
 from monitor.vocabulary import Status
 from pairs.checks import CHECK_TIMEOUT, NodeCheck, check_pair, report
 from pairs.setup_sql import STEPS
@@ -27,7 +28,7 @@ class Verification:
 
 def verify(pair: Pair) -> Verification:
     nodes = {n.role: n for n in pair.nodes.all()}
-    targets = {role: replace(monitor.target_for(node, pair), timeout=CHECK_TIMEOUT, write_heartbeat=False)
+    targets = {role: replace(target_for(node, pair), timeout=CHECK_TIMEOUT, write_heartbeat=False)
                for role, node in nodes.items()}
     checks = check_pair(targets, {role: node.known_as for role, node in nodes.items()})
     titles = dict(STEPS) | {"connect": "Connection"}

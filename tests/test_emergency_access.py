@@ -13,10 +13,10 @@ from django.core.cache import caches
 from django.db import connection
 from django.test import Client, override_settings
 
-from emergency import connect
 from emergency.models import Drill, OutboxEvent
 from hapanel.roles import ADMIN, VIEWER, add_to_role
 from monitor.probe.node import tls_context
+from monitor.targets import target_for
 from tests.test_emergency_e2e import account_id, demo_vault, log_in, reveal_scenario, urls  # noqa: F401
 
 
@@ -55,7 +55,7 @@ def test_the_emergency_account_cannot_write_the_secondary(demo_vault, healthy): 
     pair, _ = demo_vault
     node = pair.node("secondary")
     conn = pymysql.connect(host=node.host, port=node.port, user="hapanel_emergency",
-                           password=healthy.emergency_password, ssl=tls_context(connect.monitor.target_for(node, pair)))
+                           password=healthy.emergency_password, ssl=tls_context(target_for(node, pair)))
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT COUNT(*) FROM vault.accounts")

@@ -6,7 +6,7 @@ import time
 
 from monitor.evaluate import evaluate
 from monitor.probe.node import NodeProbe
-from monitor.probe.pair import HEARTBEAT_WAIT, heartbeat_patience, heartbeat_wait, poll_pair
+from monitor.probe.pair import HEARTBEAT_WAIT, heartbeat_patience, heartbeat_wait, probe_pair
 from tests.test_probe import target
 
 
@@ -29,7 +29,7 @@ def test_a_late_heartbeat_at_a_long_interval_is_not_a_cut(healthy):
         primary = NodeProbe(target(healthy, "primary"))
         secondary = NodeProbe(target(healthy, "secondary"))
         time.sleep(1.05 - time.time() % 1)  # aligns the write with the start of a second (see above)
-        readings = poll_pair("p", "bidirectional", primary, secondary, interval=5.0)
+        readings = probe_pair("p", "bidirectional", primary, secondary, interval=5.0)
         arrived = readings.secondary.peer_heartbeat
         assert arrived.caught_up, arrived
         assert arrived.age > heartbeat_wait(5.0), f"the row was not late ({arrived.age} s): the test proves nothing"

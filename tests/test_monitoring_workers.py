@@ -35,13 +35,13 @@ def test_two_workers_and_two_beats_record_each_flip_once(worker, sandbox_pair, h
 
 
 def test_killed_worker_shows_stale_then_recovers(worker, sandbox_pair, healthy):
-    from monitor.poller import stale_after
+    from monitor.freshness import stale_after
 
     pid = sandbox_pair.pk
     wait_status(pid, "Alive", "Alive")
     worker.kill()
     pair = Pair.objects.get(pk=pid)
-    bound = stale_after(pair)
+    bound = stale_after(pair.poll_interval)
     wait_for(lambda: _age(pid) > bound, bound + 5, "the last check to pass the staleness bound")
     replacement = Worker("replacement").start()
     try:

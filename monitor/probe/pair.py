@@ -33,7 +33,7 @@ def heartbeat_patience(interval: float, wait: float) -> float:
     return max(wait, min(HEARTBEAT_PATIENCE, interval * 0.3))
 
 
-def stale_after(wait: float) -> float:
+def heartbeat_stale_after(wait: float) -> float:
     """A heartbeat that did not arrive within the wait, and is older than this, means a silent link.
 
     Tied to the wait, not to the poll interval: re-polls of an unsettled pair write heartbeats more
@@ -42,7 +42,7 @@ def stale_after(wait: float) -> float:
     return wait + STALE_MARGIN
 
 
-def poll_pair(
+def probe_pair(
     name: str, topology: str, primary: NodeProbe, secondary: NodeProbe, *,
     interval: float = 1.0, lag_warning: float = 5.0, wait_limit: float = HEARTBEAT_WAIT,
 ) -> PairReadings:
@@ -76,7 +76,7 @@ def poll_pair(
         readings[replica] = replace(readings[replica], peer_heartbeat=future.result())
     return PairReadings(
         name=name, topology=topology, primary=readings["primary"], secondary=readings["secondary"],
-        poll_interval=interval, lag_warning=lag_warning, heartbeat_stale=stale_after(wait),
+        poll_interval=interval, lag_warning=lag_warning, heartbeat_stale=heartbeat_stale_after(wait),
     )
 
 
