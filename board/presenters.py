@@ -17,7 +17,7 @@ from django.db import connections, router
 from django.db.models import Func, QuerySet, TextField
 from django.utils import timezone
 
-from monitor import redis_keys as liveness
+from monitor import coordination as liveness
 from monitor.freshness import stale_after
 from monitor.models import Pair
 from monitor.vocabulary import BOARD_ORDER, Cause, Kind, Status

@@ -98,11 +98,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# Starts every key this panel keeps in Redis (the cache's and the monitor's own), so panels can share one.
+CACHE_PREFIX = env.str("HAPANEL_CACHE_PREFIX", default="hapanel")
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
-        "KEY_PREFIX": env.str("HAPANEL_CACHE_PREFIX", default="hapanel"),
+        "KEY_PREFIX": CACHE_PREFIX,
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
 }

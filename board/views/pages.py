@@ -14,7 +14,7 @@ from board import charts, history, presenters, runbook
 from board.board import Board
 from board.views import extras
 from board.views.access import viewer_required
-from monitor import redis_keys as liveness
+from monitor import coordination as liveness
 from monitor.models import Pair
 
 CHART_WINDOW = 3600.0  # the pair page's lag chart: the last hour
