@@ -182,11 +182,11 @@ def _settle(demand: float, launched: float, window: float = 5.0, limit: float = 
 def _gaps(pair_ids: list[int], since: float) -> list[float]:
     """Seconds between the starts of consecutive regular polls of each pair, from the lag history in Redis:
     where the freshness tail comes from (a stretched period, or a missed turn)."""
-    from monitor import coordination as liveness
+    from monitor import coordination
 
-    pipe = liveness.redis().pipeline(transaction=False)
+    pipe = coordination.redis().pipeline(transaction=False)
     for pair_id in pair_ids:
-        pipe.lrange(liveness.key("lag", pair_id), 0, -1)
+        pipe.lrange(coordination.key("lag", pair_id), 0, -1)
     gaps = []
     for raw in pipe.execute():
         starts = sorted(float(s.split(b":")[0]) for s in raw if s.endswith(b":r"))

@@ -17,7 +17,7 @@ from django.db import connections, router
 from django.db.models import Func, QuerySet, TextField
 from django.utils import timezone
 
-from monitor import coordination as liveness
+from monitor import coordination
 from monitor.freshness import stale_after
 from monitor.models import Pair
 from monitor.vocabulary import BOARD_ORDER, Cause, Kind, Status
@@ -264,7 +264,7 @@ def order_key(worst: str, name: str) -> tuple[int, str]:
 
 
 def monitor_banner(now: float | None = None) -> dict:
-    state = liveness.monitor_state(now)
+    state = coordination.monitor_state(now)
     # The age inside the reason would freeze under a 304; the banner shows a ticking age beside it instead.
     state["reason"] = re.sub(r" for \d+ s$", "", state["reason"])
     since = state.get("since")

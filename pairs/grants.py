@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 
+from monitor.server_sql import HEARTBEAT_PRIVILEGES
+
 _GRANT = re.compile(r"^\s*GRANT\s+(?P<privs>.+?)\s+ON\s+(?:(?:TABLE|FUNCTION|PROCEDURE|PACKAGE(?:\s+BODY)?)\s+)?"
                     r"(?P<object>(?:`(?:[^`]|``)*`|[^\s.`]+|\*)\.(?:`(?:[^`]|``)*`|[^\s`]+|\*))\s+TO\s", re.I | re.S)
 _PART = re.compile(r"`((?:[^`]|``)*)`|([^\s.`]+|\*)")
-HEARTBEAT_NEEDS = ("SELECT", "INSERT", "UPDATE")
+HEARTBEAT_NEEDS = HEARTBEAT_PRIVILEGES
 
 
 def parse(lines: list[str]) -> list[tuple[set[str], str, str]]:

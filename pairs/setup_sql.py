@@ -15,8 +15,7 @@ import secrets
 import zipfile
 from dataclasses import dataclass, field
 
-from devtools.sandbox.pair import HEARTBEAT_DDL
-from devtools.sandbox.pair import HEARTBEAT_SCHEMA as _DDL_SCHEMA
+from monitor import server_sql
 
 MARIADB, MYSQL_80, MYSQL_84 = "mariadb", "mysql-8.0", "mysql-8.4"
 FLAVOURS = [(MARIADB, "MariaDB 10.5.9 or later"), (MYSQL_80, "MySQL 8.0 (8.0.26 or later)"), (MYSQL_84, "MySQL 8.4")]
@@ -186,8 +185,7 @@ def accounts(setup: SetupInput, server: Server, passwords: Passwords) -> list[st
                     f"GRANT REPLICATION SLAVE ON *.* TO {account}"]
     monitor = _account(setup.monitor_user, setup.monitor_from)
     out += [f"CREATE USER IF NOT EXISTS {monitor} IDENTIFIED BY {_q(passwords.monitor)}{ssl}",
-            f"GRANT {'REPLICATION CLIENT' if _is_mysql(setup) else 'SLAVE MONITOR'} ON *.* TO {monitor}",
-            f"GRANT SELECT, INSERT, UPDATE ON `{setup.heartbeat_schema}`.* TO {monitor}"]
+            *server_sql.monitor_grants(monitor, setup.heartbeat_schema, _is_mysql(setup))]
     if server.role == "secondary":
         emergency = _account(EMERGENCY_USER, setup.emergency_from)
         out += [f"CREATE USER IF NOT EXISTS {emergency} IDENTIFIED BY {_q(passwords.emergency)}{ssl}",
@@ -196,9 +194,7 @@ def accounts(setup: SetupInput, server: Server, passwords: Passwords) -> list[st
 
 
 def heartbeat(setup: SetupInput) -> list[str]:
-    ddl = HEARTBEAT_DDL.replace(f"{_DDL_SCHEMA}.heartbeat", f"`{setup.heartbeat_schema}`.heartbeat")
-    return ["SET sql_log_bin = 0", f"CREATE DATABASE IF NOT EXISTS `{setup.heartbeat_schema}`", ddl,
-            "SET sql_log_bin = 1"]
+    return ["SET sql_log_bin = 0", *server_sql.heartbeat_ddl(setup.heartbeat_schema), "SET sql_log_bin = 1"]
 
 
 def replication(setup: SetupInput, replica: Server, passwords: Passwords) -> list[str]:

@@ -14,7 +14,7 @@ from board import charts, history, presenters, runbook
 from board.board import Board
 from board.views import extras
 from board.views.access import viewer_required
-from monitor import coordination as liveness
+from monitor import coordination
 from monitor.models import Pair
 
 CHART_WINDOW = 3600.0  # the pair page's lag chart: the last hour
@@ -52,7 +52,7 @@ def pair_detail(request: HttpRequest, pair_id: int) -> HttpResponse:
     pair = get_object_or_404(Pair.objects.prefetch_related("nodes"), pk=pair_id)
     view = presenters.present(pair)
     now = time.time()
-    chart = charts.lag_chart(liveness.lag_history(pair.pk, now - CHART_WINDOW), now - CHART_WINDOW, now,
+    chart = charts.lag_chart(coordination.lag_history(pair.pk, now - CHART_WINDOW), now - CHART_WINDOW, now,
                              pair.lag_warning)
     return render(request, "board/pair.html", {
         "pair": pair, "view": view, "nodes": presenters.node_views(pair), "chart": chart,

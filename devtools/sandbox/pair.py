@@ -21,6 +21,7 @@ import pymysql
 
 from devtools.sandbox import certs, process
 from devtools.sandbox.process import SandboxError
+from monitor import server_sql
 
 MONITOR_USER = "hapanel_monitor"
 REPL_USER = "hapanel_repl"
@@ -28,15 +29,6 @@ HEARTBEAT_SCHEMA = "hapanel_monitor"
 DRILL_SCHEMA = "hapanel_sandbox"
 EMERGENCY_USER = "hapanel_emergency"  # emergency access: SELECT on the vault schema, nothing else
 VAULT_SCHEMA = "vault"
-
-HEARTBEAT_DDL = (
-    f"CREATE TABLE IF NOT EXISTS {HEARTBEAT_SCHEMA}.heartbeat ("
-    " origin VARCHAR(255) NOT NULL PRIMARY KEY,"
-    " server_id INT UNSIGNED NOT NULL,"
-    " ts DOUBLE NOT NULL"
-    ") ENGINE=InnoDB"
-)
-
 
 @dataclass(frozen=True)
 class NodeSpec:
@@ -326,10 +318,8 @@ class SandboxPair:
             f"CREATE USER '{REPL_USER}'@'127.%' IDENTIFIED BY '{repl}' REQUIRE SSL",
             f"GRANT REPLICATION SLAVE ON *.* TO '{REPL_USER}'@'127.%'",
             f"CREATE USER '{MONITOR_USER}'@'127.%' IDENTIFIED BY '{mon}'",
-            f"GRANT SLAVE MONITOR ON *.* TO '{MONITOR_USER}'@'127.%'",
-            f"CREATE DATABASE {HEARTBEAT_SCHEMA}",
-            HEARTBEAT_DDL,
-            f"GRANT SELECT, INSERT, UPDATE, DELETE ON {HEARTBEAT_SCHEMA}.* TO '{MONITOR_USER}'@'127.%'",
+            *server_sql.heartbeat_ddl(HEARTBEAT_SCHEMA),
+            *server_sql.monitor_grants(f"'{MONITOR_USER}'@'127.%'", HEARTBEAT_SCHEMA, mysql=False),
             f"CREATE USER '{EMERGENCY_USER}'@'127.%' IDENTIFIED BY '{self.state['emergency_password']}' REQUIRE SSL",
             f"GRANT SELECT ON `{VAULT_SCHEMA}`.* TO '{EMERGENCY_USER}'@'127.%'",
             f"CREATE DATABASE {DRILL_SCHEMA}",

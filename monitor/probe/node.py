@@ -25,6 +25,7 @@ from monitor.probe.errors import classify
 from monitor.probe.flavour import gtid_position_query, parse_version, replica_status_statement
 from monitor.probe.replica_status import UnreadableStatus, parse_channels
 from monitor.readings import Heartbeat, NodeReading, Reach
+from monitor.server_sql import heartbeat_table
 
 TLS_MODES = ("verify-identity", "verify-ca", "required", "off")
 S = TypeVar("S", str, tuple[str, str])  # a kept statement: whole, or split where the per-poll value goes
@@ -179,7 +180,7 @@ class NodeProbe:
                 f"{replica_status_statement(self.flavour, self.version)}")
         if not self.target.write_heartbeat:
             return head, ""
-        return (f"{head}; INSERT INTO {self.target.heartbeat_schema}.heartbeat (origin, server_id, ts) VALUES "
+        return (f"{head}; INSERT INTO {heartbeat_table(self.target.heartbeat_schema)} (origin, server_id, ts) VALUES "
                 f"({self.conn.escape(self.target.origin)}, @@server_id, ",
                 ") ON DUPLICATE KEY UPDATE server_id = VALUES(server_id), ts = VALUES(ts)")
 
@@ -250,7 +251,7 @@ class NodeProbe:
         try:
             while True:
                 rows = self._query(self._statement(("peer", origin), lambda: (
-                    f"SELECT ts FROM {self.target.heartbeat_schema}.heartbeat WHERE origin = "
+                    f"SELECT ts FROM {heartbeat_table(self.target.heartbeat_schema)} WHERE origin = "
                     f"{self.conn.escape(origin)}")))
                 ts = float(rows[0]["ts"]) if rows and rows[0].get("ts") is not None else None
                 caught_up = ts is not None and written_at is not None and ts >= written_at
@@ -285,7 +286,7 @@ def _int(value) -> int | None:
 
 def _heartbeat_problem(exc: BaseException, target: NodeTarget) -> str:
     code = exc.args[0] if exc.args else None
-    table = f"{target.heartbeat_schema}.heartbeat"
+    table = f"{target.heartbeat_schema}.heartbeat"  # as an admin would type it
     if code in (1146, 1049):
         return f"heartbeat table {table} is missing on {target.address}: create it (see the setup assistant)"
     if code in (1142, 1044):

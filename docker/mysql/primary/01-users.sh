@@ -34,7 +34,7 @@ hapanel_sql <<-EOSQL
 
 	-- The account hapanel polls both nodes with.
 	CREATE USER IF NOT EXISTS 'hapanel_monitor'@'%' IDENTIFIED BY '${monitor_pw}';
-	-- SHOW REPLICA STATUS, SHOW BINARY LOG STATUS.
+	-- SHOW REPLICA STATUS, SHOW BINARY LOG STATUS (statements as monitor/server_sql.py gives them).
 	GRANT REPLICATION CLIENT ON *.* TO 'hapanel_monitor'@'%';
 	-- MySQL 8.4 keeps the replication details (heartbeat period, per-worker errors, connection state)
 	-- in performance_schema; those tables need an explicit SELECT (no wildcards in table grants).
@@ -51,14 +51,10 @@ hapanel_sql <<-EOSQL
 	GRANT SELECT ON performance_schema.replication_group_member_stats TO 'hapanel_monitor'@'%';
 
 	-- Heartbeat rows: hapanel writes one row per origin on the writable node and reads its age on the
-	-- other to measure end-to-end lag.
-	CREATE DATABASE IF NOT EXISTS hapanel_monitor;
-	CREATE TABLE IF NOT EXISTS hapanel_monitor.heartbeat (
-		origin VARCHAR(255) PRIMARY KEY,
-		server_id INT UNSIGNED NOT NULL,
-		ts DOUBLE NOT NULL
-	) ENGINE=InnoDB;
-	GRANT SELECT, INSERT, UPDATE, DELETE ON hapanel_monitor.* TO 'hapanel_monitor'@'%';
+	-- other to measure end-to-end lag (statements as monitor/server_sql.py gives them).
+	CREATE DATABASE IF NOT EXISTS `hapanel_monitor`;
+	CREATE TABLE IF NOT EXISTS `hapanel_monitor`.heartbeat ( origin VARCHAR(255) NOT NULL PRIMARY KEY, server_id INT UNSIGNED NOT NULL, ts DOUBLE NOT NULL) ENGINE=InnoDB;
+	GRANT SELECT, INSERT, UPDATE ON `hapanel_monitor`.* TO 'hapanel_monitor'@'%';
 EOSQL
 
 unset repl_pw monitor_pw
