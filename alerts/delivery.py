@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from alerts import flapping
 from alerts.events import dedupe, event_for
-from alerts.message import for_notification
+from alerts.message import for_notification, sample_message
 from alerts.models import Attempt, Channel, Notification
-from alerts.transports import TransportError
+from alerts.transports import TransportError, for_channel
 from monitor.models import Transition
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def deliver(notification_id: int) -> tuple[str, float]:
     attempts = n.attempts + 1  # claim() counted this attempt in the database
     started = time.monotonic()
     try:
-        n.channel.transport().send(for_notification(n))
+        for_channel(n.channel).send(for_notification(n))
     except TransportError as exc:
         return _failed(n, attempts, exc, time.monotonic() - started)
     except Exception as exc:  # noqa: BLE001 (a bug in a transport must not leave the row `sending`)
@@ -98,10 +98,8 @@ def _failed(n: Notification, attempts: int, exc: TransportError, duration: float
 
 def send_test(channel: Channel) -> str:
     """The "send test" button: sends now, in the request, and says what happened."""
-    from alerts.message import sample_message
-
     try:
-        channel.transport().send(sample_message(channel.name))
+        for_channel(channel).send(sample_message(channel.name))
     except TransportError as exc:
         return f"failed{' (permanent)' if exc.permanent else ''}: {exc.message}"
     channel.clear_flag()

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from alerts.models import EVENT_TITLES, FlapEpisode, Notification
+from hapanel.durations import humanize
 from monitor.models import Transition
 
 
@@ -54,7 +55,7 @@ class Message:
         if self.detected_at:
             lines.append(f"When: {self.detected_at.isoformat(timespec='seconds')}")
         if self.previous_lasted is not None:
-            lines.append(f"{self.old_status} lasted: {human_duration(self.previous_lasted)}")
+            lines.append(f"{self.old_status} lasted: {humanize(self.previous_lasted)}")
         if self.url:
             lines.append(f"Pair: {self.url}")
         if self.evidence:
@@ -69,7 +70,7 @@ class Message:
         if self.summary:
             parts.append(self.summary)
         if self.previous_lasted is not None:
-            parts.append(f"{self.old_status} lasted {human_duration(self.previous_lasted)}")
+            parts.append(f"{self.old_status} lasted {humanize(self.previous_lasted)}")
         if self.url:
             parts.append(self.url)
         return " | ".join(parts)
@@ -84,19 +85,6 @@ def flatten(value: object, prefix: str = "") -> list[tuple[str, object]]:
     if value in (None, "", [], {}):
         return []
     return [(prefix.rstrip("."), value)]
-
-
-def human_duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, s = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {s} s"
-    hours, m = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {m} min"
-    return f"{hours // 24} days {hours % 24} h"
 
 
 def previous_lasted(t: Transition) -> float | None:

@@ -48,11 +48,6 @@ class Channel(models.Model):
     def flagged(self) -> bool:
         return bool(self.disabled_reason)
 
-    def transport(self):
-        from alerts.transports import for_channel
-
-        return for_channel(self)
-
     def check_failing(self) -> None:
         """Flags the channel when its last N finished deliveries all failed."""
         n = settings.ALERTS_FLAG_AFTER

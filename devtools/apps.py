@@ -7,7 +7,12 @@ class DevtoolsConfig(AppConfig):
     name = "devtools"
 
     def ready(self) -> None:
-        from devtools.demo_vault import sandbox_vault
         from emergency import local_vault
 
-        local_vault.register(sandbox_vault)
+        local_vault.register(_sandbox_vault)
+
+
+def _sandbox_vault(pair):
+    from devtools.demo_vault import sandbox_vault  # the driver and the sandbox load when `vault` asks
+
+    return sandbox_vault(pair)

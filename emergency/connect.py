@@ -11,26 +11,27 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-import pymysql
 from django.conf import settings
 
 from emergency.models import Access
 from monitor.models import Node, Pair
-from monitor.probe.errors import classify
-from monitor.probe.node import NodeTarget, tls_context
+from monitor.probe.target import NodeTarget, tls_context
 from monitor.targets import target_for
 
+if TYPE_CHECKING:
+    import pymysql  # loaded when a connection is made, not with the URLconf
+
 _local = threading.local()
-_reach: dict[int, Reach] = {}
+_reach: dict[int, PrimaryReach] = {}
 _reach_lock = threading.Lock()
 _nodes: dict[int, tuple[float, dict[str, Node]]] = {}
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class Reach:
+class PrimaryReach:
     ok: bool
     checked: float  # monotonic
     down_since: float | None  # wall clock, first failed check in this process
@@ -46,6 +47,8 @@ def connect(node: Node, pair: Pair, user: str, password: str, timeout: float) ->
     target = replace(target_for(node, pair), user=user, password=password, timeout=timeout)
     ctx = _tls(replace(target, password=""))
     kwargs: dict = {"ssl": ctx} if ctx else {"ssl_disabled": True}
+    import pymysql  # here, not at the top: the pages load the driver only once emergency access connects
+
     return pymysql.connect(
         host=target.host, port=target.port, user=user, password=password, autocommit=True, charset="utf8mb4",
         connect_timeout=timeout, read_timeout=timeout * 4, write_timeout=timeout * 4,
@@ -71,6 +74,8 @@ def read(access: Access, query: Callable[..., T], *args) -> T:
     No ping first (a round trip on every request): a kept connection that went stale fails the
     query, and the query is then run once more on a fresh connection.
     """
+    import pymysql
+
     pair = access.pair
     node = nodes(pair)[Node.SECONDARY]
     key = (pair.pk, node.host, node.port, access.reader_user, access.reader_password_enc)
@@ -91,7 +96,7 @@ def primary_writer(access: Access) -> pymysql.Connection:
     return connect(nodes(pair)[Node.PRIMARY], pair, access.writer_user, access.writer_password(), timeout=2.0)
 
 
-def primary_reach(pair: Pair) -> Reach:
+def primary_reach(pair: Pair) -> PrimaryReach:
     """Can this panel reach the pair's primary (monitor account, short timeout)? Cached a few seconds."""
     now = time.monotonic()
     with _reach_lock:
@@ -101,10 +106,12 @@ def primary_reach(pair: Pair) -> Reach:
     node = nodes(pair)[Node.PRIMARY]
     try:
         connect(node, pair, node.monitor_user, node.get_password(), settings.EMERGENCY_REACH_TIMEOUT).close()
-        result = Reach(ok=True, checked=now, down_since=None)
+        result = PrimaryReach(ok=True, checked=now, down_since=None)
     except Exception as exc:  # noqa: BLE001 (any failure means "not reachable from here")
+        from monitor.probe.errors import classify  # the driver's errors: loaded once a connection failed
+
         since = last.down_since if last is not None and not last.ok else time.time()
-        result = Reach(ok=False, checked=now, down_since=since, error=classify(exc)[2])
+        result = PrimaryReach(ok=False, checked=now, down_since=since, error=classify(exc)[2])
     with _reach_lock:
         _reach[pair.pk] = result
     return result

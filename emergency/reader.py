@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import pymysql
+from typing import TYPE_CHECKING
 
 from emergency.vault import quote, run
+
+if TYPE_CHECKING:
+    import pymysql  # loaded when a connection is made, not with the URLconf
 
 
 def find_user(conn: pymysql.Connection, schema: str, username: str) -> dict | None:

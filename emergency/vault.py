@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import TYPE_CHECKING
 
-import pymysql
 import pyotp
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from emergency import crypto
+
+if TYPE_CHECKING:
+    import pymysql  # loaded when a connection is made, not with the URLconf
 
 AUDIT_COLUMNS = ("event_id", "at", "username", "operation", "resource", "account", "served_by", "client_addr",
                  "origin", "detail")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 import logging
 import time
+from typing import TYPE_CHECKING
 
-import pymysql
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError
@@ -22,6 +22,9 @@ from emergency.models import Access, Drill, OutboxEvent
 from emergency.outbox import record
 from hapanel.roles import is_admin
 from monitor.models import Pair
+
+if TYPE_CHECKING:
+    pass  # loaded when a connection is made, not with the URLconf
 
 log = logging.getLogger(__name__)
 SESSION_KEY = "emergency"
@@ -66,6 +69,8 @@ def emergency_page(need_user: bool = True, when_closed: bool = False):
         @never_cache
         @functools.wraps(view)
         def wrapper(request: HttpRequest, pair_id: int, *args, **kwargs) -> HttpResponse:
+            import pymysql  # loaded with the first emergency request, not with the URLconf
+
             request.pair = get_object_or_404(Pair.objects.select_related("emergency"), pk=pair_id,
                                              emergency__isnull=False)
             request.access = request.pair.emergency

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from monitor.models import Node, Pair
-from monitor.probe.node import NodeTarget
+from monitor.probe.target import NodeTarget
 
 
 def probe_timeouts(interval: float) -> tuple[float, float]:

@@ -15,8 +15,8 @@ import pymysql
 
 from monitor.probe.errors import classify
 from monitor.probe.flavour import parse_version, replica_status_statement
-from monitor.probe.node import NodeTarget, tls_context
 from monitor.probe.replica_status import UnreadableStatus, parse_channels
+from monitor.probe.target import NodeTarget, tls_context
 from pairs import grants
 
 CHECK_TIMEOUT = 3.0  # an admin waits for an answer; a hung node must not hang the page

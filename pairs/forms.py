@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import transaction
 
 from monitor.models import Node, Pair
-from monitor.probe.node import NodeTarget
+from monitor.probe.target import NodeTarget
 from pairs import pem
 from pairs.validators import canonical_host, host_problem, normalise_known_as
 

@@ -14,11 +14,9 @@ from django.views.decorators.http import require_POST
 from hapanel.roles import is_admin
 from monitor.models import Pair
 from pairs import actions, assistant, changes
-from pairs.checks import CHECK_TIMEOUT, check_pair, report
 from pairs.forms import PairEditor, form_target
 from pairs.models import PairChange
 from pairs.setup_sql import Passwords, plan
-from pairs.verify import verify
 
 
 def admin_required(view):
@@ -92,6 +90,9 @@ def test_connection(request: HttpRequest) -> HttpResponse:
     editor = PairEditor(request.POST, request.FILES or None, pair=pair)
     rows = None
     if editor.nodes_valid():
+        # Imported here: a web process loads the database driver only when an admin tests a connection.
+        from pairs.checks import CHECK_TIMEOUT, check_pair, report
+
         targets = {role: form_target(form, role, CHECK_TIMEOUT) for role, form in editor.nodes.items()}
         checks = check_pair(targets, {role: form.cleaned_data["known_as"] for role, form in editor.nodes.items()})
         rows = report(checks, request.POST.get("topology", Pair.BIDIRECTIONAL))
@@ -135,5 +136,7 @@ def pair_setup_zip(request: HttpRequest, pair_id: int) -> HttpResponse:
 @admin_required
 def pair_verify(request: HttpRequest, pair_id: int) -> HttpResponse:
     pair = get_object_or_404(Pair, pk=pair_id)
+    from pairs.verify import verify  # polls the pair: the poller and the driver, on request only
+
     result = verify(pair) if request.method == "POST" else None
     return render(request, "pairs/verify.html", {"pair": pair, "result": result})

@@ -8,12 +8,10 @@ replica, waiting briefly for the row written in this very poll.
 
 from __future__ import annotations
 
-import os
 import ssl
-import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TypeVar
 
 import pymysql
@@ -24,61 +22,11 @@ from monitor.probe.driver import DescribingConnection
 from monitor.probe.errors import classify
 from monitor.probe.flavour import gtid_position_query, parse_version, replica_status_statement
 from monitor.probe.replica_status import UnreadableStatus, parse_channels
+from monitor.probe.target import NodeTarget, tls_context
 from monitor.readings import Heartbeat, NodeReading, Reach
 from monitor.server_sql import heartbeat_table
 
-TLS_MODES = ("verify-identity", "verify-ca", "required", "off")
 S = TypeVar("S", str, tuple[str, str])  # a kept statement: whole, or split where the per-poll value goes
-
-
-@dataclass(frozen=True)
-class NodeTarget:
-    role: str
-    host: str
-    port: int
-    user: str
-    password: str = ""
-    tls_mode: str = "verify-identity"
-    ca_pem: str = ""
-    client_cert_pem: str = ""
-    client_key_pem: str = ""
-    timeout: float = 0.3  # read and write (one round trip each), well under the poll interval
-    connect_timeout: float = 0.5  # TCP connect; the greeting and TLS handshake reads use `timeout`
-    heartbeat_schema: str = "hapanel_monitor"
-    write_heartbeat: bool = True  # the node is a source in the pair's topology
-    heartbeat_key: str = ""  # the heartbeat row's key; one row per monitor instance, pair and node
-
-    @property
-    def address(self) -> str:
-        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
-
-    @property
-    def origin(self) -> str:
-        """The heartbeat row's key: this node as this monitor knows it."""
-        return self.heartbeat_key or self.address
-
-
-def tls_context(target: NodeTarget) -> ssl.SSLContext | None:
-    """Built once per probe: PyMySQL would build (and not verify) a new one on every connect."""
-    if target.tls_mode == "off":
-        return None
-    ctx = ssl.create_default_context(cadata=target.ca_pem or None) if target.ca_pem else (
-        ssl.create_default_context())
-    if target.tls_mode == "required":
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-    elif target.tls_mode == "verify-ca":
-        ctx.check_hostname = False
-    if target.client_cert_pem:
-        # load_cert_chain wants files: write them once, readable by us only, and remove them.
-        with tempfile.TemporaryDirectory() as folder:
-            cert, key = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
-            with open(os.open(cert, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
-                f.write(target.client_cert_pem)
-            with open(os.open(key, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
-                f.write(target.client_key_pem or target.client_cert_pem)
-            ctx.load_cert_chain(cert, key)
-    return ctx
 
 
 class NodeProbe:
