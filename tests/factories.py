@@ -6,7 +6,7 @@ Plain functions (the personas as fixtures are in tests/conftest.py, built with `
 - `readings(kind)`, `recorded(name, kind)`, `save(pair)`, `make_pairs(n)`: pairs as the monitor would have
   recorded them, written straight to the app database. The health JSON comes from the real `evaluate` over
   plausible readings, so the pages see what they would see in production, without a MariaDB behind each pair.
-- `transition(pair)`: a Transition row, as the monitor records a flip.
+- `flip(pair)`: a Transition row, as the monitor records a flip of the HA status.
 - `pair_data(...)`, `node_data(...)`: the pair form's POST data; `cert_and_key()`: a self-signed certificate.
 - `node_target(sandbox, role)`: what the probe needs to reach one node of the sandbox pair.
 - `ADMIN_URLS`: every URL of pairs that only an admin may use.
@@ -29,8 +29,8 @@ from django.utils import timezone
 from hapanel.roles import add_to_role
 from monitor.evaluate import evaluate
 from monitor.models import Node, Pair, Transition
-from monitor.probe.node import NodeTarget
 from monitor.probe.pair import reading_dict
+from monitor.probe.target import NodeTarget
 from monitor.readings import Heartbeat, NodeReading, PairReadings, Reach, ReplicationChannel
 
 # ---- users ------------------------------------------------------------------------------------------------------
@@ -112,7 +112,7 @@ def make_pairs(n: int, failed_every: int = 50, prefix: str = "pair", **fields: o
 
 
 
-def transition(pair: Pair, old: str = "Alive", new: str = "Failed", paused: bool = False) -> Transition:
+def flip(pair: Pair, old: str = "Alive", new: str = "Failed", paused: bool = False) -> Transition:
     """An HA flip of `pair`, recorded now, with a cause, a summary and evidence as the monitor writes them."""
     return Transition.objects.create(
         pair=pair, kind=Transition.HA, old_status=old, new_status=new, cause="link-cut" if new == "Failed" else "ok",

@@ -10,7 +10,6 @@ import email
 import email.policy
 import http.server
 import json
-import os
 import shutil
 import socket
 import socketserver
@@ -19,8 +18,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pytest
 
 from tests.services import free_port, wait_for
 
@@ -250,7 +247,7 @@ class TrapReceiver(Receiver):
             self.proc.wait(10)
 
 
-# --- fixtures: import the *_fixture functions into a test module ------------------------------------------------------
+# --- for the fixtures of tests/conftest.py (receivers, alert_worker, polling_alert_worker) and bench/alerts.py --------
 
 
 @dataclass
@@ -262,13 +259,6 @@ class Receivers:
 
     def all(self) -> list[Receiver]:
         return [self.smtp, self.http, self.syslog, self.traps]
-
-
-@pytest.fixture(name="receivers")
-def receivers_fixture(output_dir):
-    with (SmtpReceiver() as smtp, HttpReceiver() as http, SyslogReceiver() as syslog,
-          TrapReceiver(output_dir / "snmptrapd") as traps):
-        yield Receivers(smtp, http, syslog, traps)
 
 
 def channels_for(r: Receivers, secret: str = "s3cret") -> dict:
@@ -291,35 +281,14 @@ def channels_for(r: Receivers, secret: str = "s3cret") -> dict:
     return made
 
 
+def worker_env(r: Receivers) -> dict[str, str]:
+    """A worker's environment for alerts: Django's email settings point at the SMTP receiver, short backoff."""
+    return {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(r.smtp.port), "EMAIL_USE_TLS": "0",
+            "HAPANEL_ALERTS_BACKOFF": "0.5"}
+
+
 def start_worker(r: Receivers, name: str, beat: bool):
     """A real worker whose Django email settings point at the SMTP receiver (set through its environment)."""
     from tests.workers import Worker
 
-    env = {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(r.smtp.port), "EMAIL_USE_TLS": "0",
-           "HAPANEL_ALERTS_BACKOFF": "0.5"}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        return Worker(name, beat=beat).start()
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                del os.environ[k]
-            else:
-                os.environ[k] = v
-
-
-@pytest.fixture(name="alert_worker")
-def alert_worker_fixture(transactional_db, redis_url, flush_redis, receivers):
-    """A worker without beat: delivers what the test queues, polls nothing."""
-    w = start_worker(receivers, "alerts", beat=False)
-    yield w
-    w.stop()
-
-
-@pytest.fixture(name="polling_alert_worker")
-def polling_alert_worker_fixture(transactional_db, redis_url, flush_redis, receivers):
-    """A worker with beat: polls the registered sandbox pair and delivers its alerts."""
-    w = start_worker(receivers, "alerts-polling", beat=True)
-    yield w
-    w.stop()
+    return Worker(name, beat=beat, env=worker_env(r)).start()

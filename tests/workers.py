@@ -1,4 +1,7 @@
-"""Real Celery workers (and beat) in their own processes, on the real Redis, for the tests."""
+"""Real Celery workers (and beat) in their own processes, on the real Redis, for the tests.
+
+Tests get them through the `worker` and `worker_factory` fixtures (tests/conftest.py), which mark them `worker`.
+"""
 
 from __future__ import annotations
 
@@ -26,8 +29,9 @@ def database_url() -> str:
 
 class Worker:
     def __init__(self, name: str, beat: bool = True, concurrency: int = 8, log_dir: Path | None = None,
-                 supervised: bool = False) -> None:
+                 supervised: bool = False, env: dict[str, str] | None = None) -> None:
         self.name = name
+        self.env = env or {}  # on top of this process's environment
         # Supervised: restarted when it exits, as systemd (Restart=always) or compose (restart:) would.
         self.supervised = supervised
         self.beat = beat
@@ -37,7 +41,7 @@ class Worker:
 
     def start(self) -> Worker:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": database_url()}
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": database_url(), **self.env}
         cmd = [sys.executable, "-m", "celery", "-A", "hapanel", "worker", "--pool", "threads",
                "--concurrency", str(self.concurrency), "-n", f"{self.name}@%h",
                "-Q", settings.CELERY_TASK_DEFAULT_QUEUE,
