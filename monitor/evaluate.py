@@ -8,13 +8,21 @@ gives `Unknown`/`unreadable`, never an exception: the poller must not crash on a
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from enum import Enum
 
 from monitor import causes
+from monitor.reading_values import (
+    Unreadable,
+    as_int,
+    as_num,
+    as_state,
+    channel_of,
+    opt_int,
+    plain_value,
+    reach_of,
+)
 from monitor.readings import Heartbeat, NodeReading, PairHealth, PairReadings, Reach, ReplicationChannel, Verdict
 from monitor.vocabulary import Cause as C
 from monitor.vocabulary import Status
@@ -26,10 +34,6 @@ _CHANNEL_EVIDENCE = ("source_host", "source_port", "io_running", "sql_running", 
                      "last_io_error", "last_sql_errno", "last_sql_error", "seconds_behind")
 # The OS errno inside a client message: (111 "Connection refused") / system error: 104
 _INNER_ERRNO = re.compile(r'\((\d+)[ "]|system error: (\d+)')
-
-
-class Unreadable(ValueError):
-    """A reading holds a value the rules cannot interpret."""
 
 
 @dataclass
@@ -47,61 +51,6 @@ class Direction:
         return f"{self.src_role}→{self.rep_role}"
 
 
-# --- tolerant readers: turn junk into Unreadable (or None where a value only feeds a warning) -------------
-
-
-def _int(value: object, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise Unreadable(f"{what}={value!r}")
-    return value
-
-
-def _opt_int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _num(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return None
-    return float(value)
-
-
-def _state(value: object, allowed: tuple[str, ...], what: str) -> str:
-    if isinstance(value, str):
-        for state in allowed:  # servers and probes differ in case and padding, not in words
-            if value.strip().lower() == state.lower():
-                return state
-    raise Unreadable(f"{what}={value!r}")
-
-
-def _reach(node: NodeReading) -> Reach:
-    try:
-        return Reach(node.reach)
-    except (ValueError, TypeError) as exc:
-        raise Unreadable(f"reach={node.reach!r}") from exc
-
-
-def _channel(node: NodeReading) -> ReplicationChannel | None:
-    """The replica channel of a direction: the default ("") connection, else the first one."""
-    chans = node.channels if node.channels is not None else ()
-    if not isinstance(chans, tuple | list) or not all(isinstance(c, ReplicationChannel) for c in chans):
-        raise Unreadable(f"channels={chans!r}")
-    return next((c for c in chans if c.name == ""), chans[0]) if chans else None
-
-
-def _plain(value: object) -> object:
-    """Evidence must be JSON-serialisable."""
-    if isinstance(value, Enum):
-        return value.value
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return repr(value)
-
-
 # --- one direction ----------------------------------------------------------------------------------------
 
 
@@ -116,10 +65,10 @@ def _heartbeat(d: Direction, r: PairReadings) -> tuple[str, float | None, str]:
         return "missing", None, str(hb.error)
     if hb.age is None:
         return "missing", None, "no heartbeat row yet"
-    age = _num(hb.age)
+    age = as_num(hb.age)
     if age is None:
         raise Unreadable(f"heartbeat age={hb.age!r}")
-    stale_after = _num(r.heartbeat_stale)
+    stale_after = as_num(r.heartbeat_stale)
     if hb.caught_up is True or age <= (stale_after if stale_after is not None else 1.0):
         return "fresh", age, ""
     return ("stale" if d.source.heartbeat_written is True else "unwritten"), age, ""
@@ -138,7 +87,7 @@ def _v(status: Status, cause: str, case: str, d: Direction, ch: ReplicationChann
         if isinstance(rep.channels, tuple | list) and len(rep.channels) > 1:
             ev["multi_source"] = [c.name for c in rep.channels]  # the default ("") channel was judged
     ev.update(extra)
-    ev = {k: _plain(v) for k, v in ev.items()}
+    ev = {k: plain_value(v) for k, v in ev.items()}
     age = ev.get("heartbeat_age")
     errno = ev.get("last_io_errno")
     ctx = dict(ev, replica=d.rep_role, replica_addr=rep.address, replica_reach=ev["reach"],
@@ -154,7 +103,7 @@ def _v(status: Status, cause: str, case: str, d: Direction, ch: ReplicationChann
 
 
 def _reach_cause(node: NodeReading, role: str) -> str:
-    reach = _reach(node)
+    reach = reach_of(node)
     return {Reach.REFUSED: C.for_role(role, "down"), Reach.AUTH: C.MONITOR_AUTH_FAILURE,
             Reach.TLS: C.MONITOR_TLS_FAILURE}.get(reach, C.for_role(role, "unreachable"))
 
@@ -174,7 +123,7 @@ def _link_down_cause(io: str, errno: int, message: object, d: Direction) -> tupl
             return C.STOPPED_BY_OPERATOR, "io-stopped"
         if errno not in NETWORK_ERRNOS:
             return C.IO_ERROR, C.IO_ERROR
-    src_reach = _reach(d.source)
+    src_reach = reach_of(d.source)
     if src_reach == Reach.TIMEOUT:
         return C.for_role(d.src_role, "hung"), "source-hung"
     if src_reach == Reach.OK:
@@ -191,8 +140,8 @@ def _link_down_cause(io: str, errno: int, message: object, d: Direction) -> tupl
 def _ha(d: Direction, r: PairReadings) -> Verdict:
     """Is the link of this direction up?"""
     src, rep = d.source, d.replica
-    if _reach(rep) != Reach.OK:
-        if _reach(rep) == Reach.REFUSED:
+    if reach_of(rep) != Reach.OK:
+        if reach_of(rep) == Reach.REFUSED:
             return _v(Status.FAILED, C.for_role(d.rep_role, "down"), "replica-down", d)
         if d.reverse_io_yes:  # the node is up and pulls from its peer: the link between them exists
             d.warnings.append(f"the {d.rep_role} ({rep.address}) is unreachable from the monitor "
@@ -200,14 +149,14 @@ def _ha(d: Direction, r: PairReadings) -> Verdict:
                               f"{d.label} cannot be checked")
             return _v(Status.ALIVE, C.OK, "replica-blind", d)
         return _v(Status.UNKNOWN, _reach_cause(rep, d.rep_role), "replica-unreachable", d)
-    ch = _channel(rep)
+    ch = channel_of(rep)
     if ch is None:
         return _no_channel(d)
-    io = _state(ch.io_running, IO_STATES, "io_running")
-    errno = _int(ch.last_io_errno, "last_io_errno")
+    io = as_state(ch.io_running, IO_STATES, "io_running")
+    errno = as_int(ch.last_io_errno, "last_io_errno")
     hb, age, why = _heartbeat(d, r)
     ev = {"heartbeat": hb, "heartbeat_age": age}
-    if _reach(src) == Reach.REFUSED:  # refused in ms: the process is gone, though the IO thread may not know
+    if reach_of(src) == Reach.REFUSED:  # refused in ms: the process is gone, though the IO thread may not know
         return _v(Status.FAILED, C.for_role(d.src_role, "down"), "source-down", d, ch, **ev)
     if hb == "missing":
         d.warnings.append(f"heartbeat missing on the {d.rep_role} ({rep.address}): {why}: "
@@ -216,14 +165,14 @@ def _ha(d: Direction, r: PairReadings) -> Verdict:
     if not (io == "Yes" or (io == "Preparing" and errno == 0 and hb == "fresh")):
         cause, case = _link_down_cause(io, errno, ch.last_io_error, d)
         return _v(Status.FAILED, cause, case, d, ch, **ev)
-    if _reach(src) != Reach.OK:
+    if reach_of(src) != Reach.OK:
         d.warnings.append(f"{d.src_role} unreachable from the monitor ({src.reach}{': ' if src.error else ''}"
                           f"{src.error}), the {d.rep_role} still replicates from it")
         return _v(Status.ALIVE, C.OK, "link-up-blind", d, ch, **ev)
     if hb != "stale":
         return _v(Status.ALIVE, C.OK, "link-up", d, ch, **ev)
-    sql = _state(ch.sql_running, ("Yes", "No"), "sql_running")
-    sbm = _opt_int(ch.seconds_behind)
+    sql = as_state(ch.sql_running, ("Yes", "No"), "sql_running")
+    sbm = opt_int(ch.seconds_behind)
     if sql != "Yes":  # a stopped SQL thread stops applying the heartbeat too: it says nothing about the link
         return _v(Status.ALIVE, C.OK, "link-up", d, ch, **ev)
     if sbm is not None and sbm > 0:  # the IO thread receives, the SQL thread is behind: lag, not a cut
@@ -237,15 +186,15 @@ def _ha(d: Direction, r: PairReadings) -> Verdict:
 def _replication(d: Direction) -> Verdict:
     """Is data of this direction applied without error?"""
     rep = d.replica
-    if _reach(rep) != Reach.OK:
+    if reach_of(rep) != Reach.OK:
         return _v(Status.UNKNOWN, _reach_cause(rep, d.rep_role), "replica-unreachable", d)
-    ch = _channel(rep)
+    ch = channel_of(rep)
     if ch is None:
         return _no_channel(d)
-    io = _state(ch.io_running, IO_STATES, "io_running")
-    sql = _state(ch.sql_running, ("Yes", "No"), "sql_running")
-    errno = _int(ch.last_io_errno, "last_io_errno")
-    sql_errno = _int(ch.last_sql_errno, "last_sql_errno")
+    io = as_state(ch.io_running, IO_STATES, "io_running")
+    sql = as_state(ch.sql_running, ("Yes", "No"), "sql_running")
+    errno = as_int(ch.last_io_errno, "last_io_errno")
+    sql_errno = as_int(ch.last_sql_errno, "last_sql_errno")
     if sql != "Yes":
         if sql_errno:
             return _v(Status.FAILED, C.APPLY_ERROR, C.APPLY_ERROR, d, ch)
@@ -295,13 +244,13 @@ def _combine(verdicts: list[Verdict]) -> Verdict:
 
 
 def _neither(r: PairReadings) -> PairHealth:
-    reaches = {_reach(r.primary), _reach(r.secondary)}
+    reaches = {reach_of(r.primary), reach_of(r.secondary)}
     cause = {frozenset({Reach.AUTH}): C.MONITOR_AUTH_FAILURE,
              frozenset({Reach.TLS}): C.MONITOR_TLS_FAILURE}.get(frozenset(reaches), C.UNREACHABLE)
     nodes = (("primary", r.primary), ("secondary", r.secondary))
-    parts = [f"the {role} ({n.address}): {_reach(n).value}{': ' if n.error else ''}{n.error}"
+    parts = [f"the {role} ({n.address}): {reach_of(n).value}{': ' if n.error else ''}{n.error}"
              for role, n in nodes]
-    ev = {f"{role}_{k}": _plain(getattr(n, k))
+    ev = {f"{role}_{k}": plain_value(getattr(n, k))
           for role, n in nodes for k in ("address", "reach", "errno", "error")}
     v = Verdict(Status.UNKNOWN, cause, "The monitor reaches neither node: " + "; ".join(parts),
                 causes.remediation(cause, {}), ev)
@@ -315,12 +264,12 @@ def _warnings(r: PairReadings, dirs: list[Direction]) -> list[str]:
         if node.parse_error:
             out.append(f"the {role} ({node.address}) answered something hapanel cannot read: "
                        f"{node.parse_error}")
-    lag_warning = _num(r.lag_warning)
+    lag_warning = as_num(r.lag_warning)
     for d in dirs:
         rep, src = d.replica, d.source
         if rep.reach != Reach.OK:
             continue
-        snt = _opt_int(rep.slave_net_timeout)
+        snt = opt_int(rep.slave_net_timeout)
         if snt is not None and snt > 10:
             out.append(f"slave_net_timeout is {snt} s on the {d.rep_role}: link cut detection by the replica "
                        f"will take {snt} s")
@@ -328,17 +277,17 @@ def _warnings(r: PairReadings, dirs: list[Direction]) -> list[str]:
             out.append(f"the monitor could not write its heartbeat on the {d.src_role}: "
                        f"{src.heartbeat_error}")
         hb = rep.peer_heartbeat
-        age = _num(hb.age) if isinstance(hb, Heartbeat) and not hb.error else None
+        age = as_num(hb.age) if isinstance(hb, Heartbeat) and not hb.error else None
         if age is not None and lag_warning is not None and age > lag_warning:
             out.append(f"heartbeat age {age:.1f} s on the {d.rep_role} ({d.label}) is above "
                        f"{lag_warning:g} s")
         try:
-            ch = _channel(rep)
+            ch = channel_of(rep)
         except Unreadable:
             ch = None
         if ch is None:
             continue
-        retry = _opt_int(ch.connect_retry)
+        retry = opt_int(ch.connect_retry)
         if retry is not None and retry > 10:
             out.append(f"MASTER_CONNECT_RETRY is {retry} s on the {d.rep_role}: recovery after a "
                        f"{d.src_role} restart may wait up to {retry} s")
@@ -359,22 +308,22 @@ def _evaluate(r: PairReadings) -> PairHealth:
     topology = r.topology.strip().lower() if isinstance(r.topology, str) else r.topology
     if topology not in ("one-way", "bidirectional"):
         raise Unreadable(f"topology={r.topology!r}")
-    if _reach(r.primary) != Reach.OK and _reach(r.secondary) != Reach.OK:
+    if reach_of(r.primary) != Reach.OK and reach_of(r.secondary) != Reach.OK:
         return _neither(r)
     dirs = [Direction(r.primary, r.secondary, "primary", "secondary", topology)]
     if topology == "bidirectional":
         dirs.append(Direction(r.secondary, r.primary, "secondary", "primary", topology))
         for d, rev in ((dirs[0], dirs[1]), (dirs[1], dirs[0])):
             try:
-                ch = _channel(rev.replica) if rev.replica.reach == Reach.OK else None
-                d.reverse_io_yes = ch is not None and _state(ch.io_running, IO_STATES, "io") == "Yes"
+                ch = channel_of(rev.replica) if rev.replica.reach == Reach.OK else None
+                d.reverse_io_yes = ch is not None and as_state(ch.io_running, IO_STATES, "io") == "Yes"
             except Unreadable:
                 pass
     ha = [_guarded(_ha, d, r) for d in dirs]
     repl = [_guarded(_replication, d) for d in dirs]
     warnings = [w for d in dirs for w in d.warnings] + _warnings(r, dirs)
     ages = [a for d in dirs if d.replica.reach == Reach.OK and isinstance(d.replica.peer_heartbeat, Heartbeat)
-            and (a := _num(d.replica.peer_heartbeat.age)) is not None]
+            and (a := as_num(d.replica.peer_heartbeat.age)) is not None]
     return PairHealth(_combine(ha), _combine(repl), tuple(dict.fromkeys(warnings)), max(ages, default=None))
 
 
