@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 BATCH = 500
 
 
-def record(pair: Pair, operation: str, username: str, served_by: str = "", client_addr: str = "",
+def record_event(pair: Pair, operation: str, username: str, served_by: str = "", client_addr: str = "",
            resource: str = "", account: str = "", detail: str = "") -> OutboxEvent:
     """Durably commits one event; raises DatabaseError when it cannot (the caller then shows nothing)."""
     with transaction.atomic(durable=True):

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from emergency import auth, connect, crypto, reader
 from emergency.gate import gate
 from emergency.models import Access, Drill, OutboxEvent
-from emergency.outbox import record
+from emergency.outbox import record_event
 from hapanel.roles import is_admin
 from monitor.models import Pair
 
@@ -41,7 +41,7 @@ def _render(request: HttpRequest, template: str, status: int = 200, **context) -
 
 
 def _audit(request: HttpRequest, operation: str, username: str, **fields) -> None:
-    record(request.pair, operation, username, served_by=request.gate.secondary,
+    record_event(request.pair, operation, username, served_by=request.gate.secondary,
            client_addr=request.META.get("REMOTE_ADDR", ""), **fields)
 
 
@@ -178,6 +178,6 @@ def drill(request: HttpRequest, pair_id: int) -> HttpResponse:
     until = timezone.now() + timezone.timedelta(minutes=minutes)
     Drill.objects.create(pair=pair, opened_by=request.user.username, until=until,
                          reason=request.POST.get("reason", "")[:200])
-    record(pair, OutboxEvent.DRILL, request.user.username, client_addr=request.META.get("REMOTE_ADDR", ""),
+    record_event(pair, OutboxEvent.DRILL, request.user.username, client_addr=request.META.get("REMOTE_ADDR", ""),
            detail=f"until {until:%Y-%m-%d %H:%M} UTC")
     return redirect("emergency:login", pair.pk)

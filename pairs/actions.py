@@ -18,7 +18,7 @@ def save(editor: PairEditor, user) -> Pair:
         pair = editor.save()
         diff = changes.diff(before, changes.snapshot(pair))
         if diff or not before:
-            changes.record(pair, user, PairChange.EDITED if before else PairChange.CREATED, diff)
+            changes.log_change(pair, user, PairChange.EDITED if before else PairChange.CREATED, diff)
     return pair
 
 
@@ -27,7 +27,7 @@ def set_paused(pair: Pair, user, paused: bool) -> None:
     if pair.paused == paused:
         return
     Pair.objects.filter(pk=pair.pk).update(paused=paused)
-    changes.record(pair, user, PairChange.PAUSED if paused else PairChange.RESUMED,
+    changes.log_change(pair, user, PairChange.PAUSED if paused else PairChange.RESUMED,
                    {"paused": {"old": pair.paused, "new": paused}})
     pair.paused = paused
 
@@ -39,11 +39,11 @@ def delete(pair: Pair, user, keep_history: bool) -> None:
     The archived pair gives up its name, so a new pair may take it.
     """
     if keep_history:
-        changes.record(pair, user, PairChange.DELETED, note="history kept")
+        changes.log_change(pair, user, PairChange.DELETED, note="history kept")
         stamp = timezone.now().strftime("%Y-%m-%d %H:%M")
         pair.name = f"{pair.name[:60]} (deleted {stamp} #{pair.pk})"
         pair.archived, pair.paused = True, True
         pair.save(update_fields=["name", "archived", "paused"])
     else:
-        changes.record(pair, user, PairChange.DELETED, note="history removed")
+        changes.log_change(pair, user, PairChange.DELETED, note="history removed")
         pair.delete()  # the change log rows keep the name (pair set to NULL)

@@ -52,7 +52,7 @@ def diff(before: dict, after: dict) -> dict:
             if before.get(key) != after.get(key) and not (_blank(before.get(key)) and _blank(after.get(key)))}
 
 
-def record(pair: Pair, user, action: str, changes: dict | None = None, note: str = "") -> PairChange:
+def log_change(pair: Pair, user, action: str, changes: dict | None = None, note: str = "") -> PairChange:
     return PairChange.objects.create(
         pair=pair if pair.pk else None, pair_name=pair.name, user=user if user and user.pk else None,
         username=getattr(user, "username", "") or "", action=action, changes=changes or {}, note=note[:300],

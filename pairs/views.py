@@ -116,7 +116,7 @@ def pair_setup(request: HttpRequest, pair_id: int) -> HttpResponse:
             for node in pair.nodes.all():
                 node.set_password(passwords.monitor)
                 node.save(update_fields=["monitor_password_enc"])
-        changes.record(pair, request.user, PairChange.SETUP, changes.diff(before, changes.snapshot(pair)),
+        changes.log_change(pair, request.user, PairChange.SETUP, changes.diff(before, changes.snapshot(pair)),
                        note=f"setup generated for {form.cleaned_data['flavour']}")
     return render(request, "pairs/setup.html", {"pair": pair, "form": form, "plan": generated})
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from emergency import connect, local_vault, vault
 from emergency.models import Access, Drill, OutboxEvent
-from emergency.outbox import record
+from emergency.outbox import record_event
 from monitor.models import Node, Pair
 
 
@@ -135,7 +135,7 @@ class Command(BaseCommand):
     def _drill(self, pair: Pair, minutes: int, by: str) -> None:
         until = timezone.now() + timezone.timedelta(minutes=max(1, min(minutes, 240)))
         Drill.objects.create(pair=pair, opened_by=by, until=until, reason="vault drill command")
-        record(pair, OutboxEvent.DRILL, by, detail=f"until {until:%Y-%m-%d %H:%M} UTC")
+        record_event(pair, OutboxEvent.DRILL, by, detail=f"until {until:%Y-%m-%d %H:%M} UTC")
         self.stdout.write(f"emergency access to {pair.name} open for a drill until {until:%Y-%m-%d %H:%M} UTC")
 
 
