@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alerts.models import HA_ALIVE, HA_FAILED, MONITOR_RECOVERED, MONITOR_STALE, REPL_ALIVE, REPL_FAILED
 from monitor.models import Transition
+from monitor.vocabulary import Cause, Status
 
 FAILED = {Transition.HA: HA_FAILED, Transition.REPLICATION: REPL_FAILED}
 ALIVE = {Transition.HA: HA_ALIVE, Transition.REPLICATION: REPL_ALIVE}
@@ -16,17 +17,17 @@ def event_for(t: Transition) -> str | None:
     monitor itself went stale; a return to Alive alerts when it ends a Failed that was alerted, or
     ends a stale monitor. The first verdict after a pair is added (Unknown → Alive) stays quiet.
     """
-    if t.new_status == "Failed":
+    if t.new_status == Status.FAILED:
         return FAILED[t.kind]
-    if t.new_status == "Unknown":
-        return MONITOR_STALE if t.cause == "monitor-stale" else None
-    if t.old_status == "Failed":
+    if t.new_status == Status.UNKNOWN:
+        return MONITOR_STALE if t.cause == Cause.MONITOR_STALE else None
+    if t.old_status == Status.FAILED:
         return ALIVE[t.kind]
     earlier = Transition.objects.filter(pair_id=t.pair_id, kind=t.kind, pk__lt=t.pk).order_by("-id")
-    if t.old_status == "Unknown" and earlier.values_list("cause", flat=True).first() == "monitor-stale":
+    if t.old_status == Status.UNKNOWN and earlier.values_list("cause", flat=True).first() == Cause.MONITOR_STALE:
         return MONITOR_RECOVERED
-    last_known = earlier.exclude(new_status="Unknown").values_list("new_status", flat=True).first()
-    return ALIVE[t.kind] if last_known == "Failed" else None
+    last_known = earlier.exclude(new_status=Status.UNKNOWN).values_list("new_status", flat=True).first()
+    return ALIVE[t.kind] if last_known == Status.FAILED else None
 
 
 def dedupe(events: list[tuple[Transition, str]]) -> list[tuple[Transition, str]]:

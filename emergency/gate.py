@@ -11,6 +11,7 @@ from django.utils import timezone
 from emergency.connect import nodes, primary_reach
 from emergency.models import Drill
 from monitor.models import Node, Pair
+from monitor.vocabulary import Status
 
 
 @dataclass(frozen=True)
@@ -26,13 +27,13 @@ class Gate:
 def gate(pair: Pair) -> Gate:
     both = nodes(pair)
     primary, secondary = both[Node.PRIMARY].address, both[Node.SECONDARY].address
-    if pair.ha_status == "Failed":
+    if pair.ha_status == Status.FAILED:
         return Gate(True, f"the pair's High Availability status is Failed ({pair.ha_cause})", primary, secondary,
                     pair.ha_since)
     reach = primary_reach(pair)
     if not reach.ok:
         since = dt.datetime.fromtimestamp(reach.down_since or 0, tz=dt.UTC)
-        if pair.ha_status != "Alive" and pair.ha_since:
+        if pair.ha_status != Status.ALIVE and pair.ha_since:
             since = min(since, pair.ha_since)
         return Gate(True, f"this panel cannot reach the primary {primary}: {reach.error}", primary, secondary, since)
     drill = Drill.objects.filter(pair=pair, until__gt=timezone.now()).first()
