@@ -19,22 +19,11 @@ from functools import lru_cache
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from board.presenters import (
-    ALIVE,
-    CHECKED,
-    FAILED,
-    INTERVAL,
-    LAG,
-    LAG_WARNING,
-    UNKNOWN,
-    Freshness,
-    PairView,
-    StatusLine,
-    humanize,
-    present,
-)
+from board.presenters import CHECKED, INTERVAL, LAG, LAG_WARNING, Freshness, PairView, StatusLine, present
+from hapanel.durations import humanize
+from monitor.vocabulary import Status
 
-_WORST = {s: f"worst-{s.lower()}" for s in (ALIVE, FAILED, UNKNOWN)}
+_WORST = {s: f"worst-{s.css}" for s in Status}
 
 
 @lru_cache(maxsize=8192)
@@ -65,9 +54,16 @@ class _Stamps:
         return got
 
 
+def status_line(s: StatusLine) -> SafeString:
+    """A status line's cells (status, cause, since) as the board's rows show it; the pair page shows the same
+    through the `status_line` filter (board/templatetags/status_lines.py)."""
+    head, tail = _line(s, _Stamps())
+    return mark_safe(f"{head}{s.since_text}{tail}")  # every value in it is escaped
+
+
 def _line(s: StatusLine, stamp: _Stamps) -> tuple[str, str]:
-    """A status line's markup before and after its age."""
-    head = (f'<td class="line {s.css}">{s.label} Status: <b>{s.status}</b></td>'
+    """A status line's markup before and after its age: a board keeps both and puts in the age of the moment."""
+    head = (f'<td class="line {s.css}">{escape(s.label)} Status: <b>{escape(s.status)}</b></td>'
             f'<td class="cause">{escape(s.summary) or "&mdash;"} <code>{escape(s.cause)}</code></td><td class="since">')
     if not s.since:
         return head, "</td>"

@@ -17,6 +17,7 @@ from django.db import connections, router
 from django.db.models import Func, QuerySet, TextField
 from django.utils import timezone
 
+from hapanel.durations import humanize
 from monitor import coordination
 from monitor.freshness import stale_after
 from monitor.models import Pair
@@ -28,23 +29,8 @@ STATUS_FILTERS = ("", *BOARD_ORDER, "problems")
 STALE_CAUSE = Cause.MONITOR_STALE
 HA_LABEL, REPL_LABEL = Kind.HA.label, Kind.REPLICATION.label
 _decode = json.JSONDecoder().raw_decode  # half of json.loads: the DB's JSON text has no surrounding blanks
-
-
-def humanize(seconds: float | None) -> str:
-    """A duration as an operator reads it at a glance: 0.4 s, 42 s, 5 min 3 s, 3 h 12 min, 2 d 4 h."""
-    if seconds is None:
-        return "never"
-    seconds = max(0.0, seconds)
-    if seconds < 10:
-        return f"{seconds:.1f} s"
-    s = int(seconds)
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{s // 60} min {s % 60} s" if s < 600 else f"{s // 60} min"
-    if s < 86400:
-        return f"{s // 3600} h {s % 3600 // 60} min"
-    return f"{s // 86400} d {s % 86400 // 3600} h"
+# A status line's class: the prefix keeps the vocabulary's bare words ("failed") clear of other classes.
+_LINE_CSS = {s: f"st-{s.css}" for s in Status}
 
 
 def absolute(when: dt.datetime | None) -> str:
@@ -63,7 +49,7 @@ class StatusLine:
 
     @property
     def css(self) -> str:
-        return f"st-{self.status.lower()}"
+        return _LINE_CSS[self.status]
 
     @property
     def since_text(self) -> str:

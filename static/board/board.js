@@ -7,6 +7,8 @@
   var etag = board.dataset.etag || null;
   var offset = parseFloat(board.dataset.now) - Date.now() / 1000; // server time minus browser time
 
+  // hapanel/durations.py's rules, so a ticking age reads as the server wrote it; tests/board/test_rendering.py
+  // runs both over one table.
   function humanize(s) {
     s = Math.max(0, s);
     if (s < 10) return s.toFixed(1) + " s";
