@@ -36,8 +36,7 @@ def test_humanize(seconds, text):
 
 def test_the_board_script_ticks_ages_with_the_same_rules():
     node = shutil.which("node")
-    if node is None:
-        pytest.skip("no node to run static/board/board.js with")
+    assert node, "node is missing: scripts/bootstrap.sh installs it (Debian's nodejs) to check static/board/board.js"
     source = (settings.BASE_DIR / "static" / "board" / "board.js").read_text()
     function = re.search(r"^  function humanize\(s\) \{\n.*?^  \}\n", source, re.M | re.S)
     assert function, "static/board/board.js has no humanize(s) to check"
@@ -82,3 +81,13 @@ def test_a_status_line_looks_the_same_on_the_board_and_the_pair_page(viewer_clie
         assert "a &quot;quoted&quot; &lt;summary&gt; &amp; &#8594; more" in ha
     else:  # a stale line is as old as the last check
         assert "5 min 0 s" in ha and "monitor-stale" in ha
+
+
+def test_a_notice_is_shown_once(admin_client):
+    """base.html shows the messages; a page that showed them again made every notice appear twice."""
+    from alerts.models import Channel
+
+    channel = Channel.objects.create(kind="webhook", name="ops hook", config={"url": "http://127.0.0.1:9/"})
+    response = admin_client.post(f"/alerts/channels/{channel.pk}/delete/", follow=True)
+    assert response.status_code == 200
+    assert response.content.decode().count("Channel “ops hook” deleted.") == 1
