@@ -15,6 +15,7 @@ from monitor.models import Transition
 KINDS = dict(Transition.KINDS)
 # "+00:00" arrives as " 00:00" when a client forgets to URL-encode the plus sign.
 _LOST_PLUS = re.compile(r" (\d\d(:?\d\d)?)$")
+_PAIR_ID = re.compile(r"[0-9]{1,19}")
 
 
 class BadFilter(ValueError):
@@ -48,8 +49,9 @@ class Filters:
     @classmethod
     def parse(cls, params) -> Filters:
         pair = (params.get("pair") or "").strip()
-        if pair and not pair.isdigit():
-            raise BadFilter(f"pair={pair!r} is not a pair id")
+        # ASCII digits only ("²".isdigit() is true) and within the id column's range.
+        if pair and not (_PAIR_ID.fullmatch(pair) and int(pair) < 2**63):
+            raise BadFilter(f"pair={pair[:40]!r} is not a pair id")
         kind = params.get("kind") or ""
         if kind and kind not in KINDS:
             raise BadFilter(f"kind={kind!r} is not one of: {', '.join(KINDS)}")

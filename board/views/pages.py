@@ -14,6 +14,7 @@ from board import charts, history, presenters, runbook
 from board.board import Board
 from board.views import extras
 from board.views.access import viewer_required
+from board.views.inputs import bad_request, board_query_problem, query_problem
 from monitor import coordination
 from monitor.models import Pair
 
@@ -23,6 +24,8 @@ FRAGMENT_TTL = 10  # seconds a rendered board stays in the cache (keyed by its E
 
 @viewer_required
 def index(request: HttpRequest) -> HttpResponse:
+    if problem := board_query_problem(request.GET):
+        return bad_request(problem)
     board = Board(request.GET)
     return render(request, "board/index.html", {"board": board, "statuses": presenters.STATUS_FILTERS[1:],
                                                  **extras.board_extras(request)})
@@ -31,6 +34,8 @@ def index(request: HttpRequest) -> HttpResponse:
 @viewer_required
 def board(request: HttpRequest) -> HttpResponse:
     """The board's live part, polled by htmx: 304 when nothing shown changed, else the cached rendering."""
+    if problem := board_query_problem(request.GET):
+        return bad_request(problem)
     b = Board(request.GET)
     if b.etag in request.headers.get("If-None-Match", ""):
         response: HttpResponse = HttpResponseNotModified()
@@ -63,6 +68,8 @@ def pair_detail(request: HttpRequest, pair_id: int) -> HttpResponse:
 
 @viewer_required
 def transitions(request: HttpRequest) -> HttpResponse:
+    if problem := query_problem(request.GET):
+        return bad_request(problem)
     try:
         filters, error = history.Filters.parse(request.GET), ""
     except history.BadFilter as exc:
