@@ -18,14 +18,20 @@ from monitor.evaluate import evaluate, next_state
 from monitor.models import Node, Pair, Transition
 from monitor.probe.node import NodeProbe
 from monitor.probe.pair import probe_pair, reading_dict
-from monitor.readings import PairHealth, PairReadings
+from monitor.readings import NodeReading, PairHealth, PairReadings, Reach, Verdict
 from monitor.targets import target_for
+from monitor.vocabulary import Cause, Status
 from monitor.watch import Watcher
 
 # (pair id, role) -> (the node's stored settings, its kept probe). Comparing stored settings, not
 # targets, keeps the password decryption out of every poll: it only runs when a node's settings change.
 _probes: dict[tuple[int, str], tuple[tuple, NodeProbe]] = {}
 _details: dict[int, tuple[float, tuple]] = {}  # pair id -> (when this process last wrote its details, what)
+_failures: dict[int, str] = {}  # pair id -> why its last poll failed, logged once with its traceback
+POLL_FAILED_REMEDIATION = (
+    "Open the pair's form and save its nodes again (a stored certificate, key or password the monitor cannot "
+    "use is the usual reason); the worker's log holds the details."
+)
 RECORD_LINGER = 0.05  # seconds a finished poll waits for the rest of its batch before it is recorded
 DETAILS_EVERY = 10.0  # seconds: readings that only changed in their numbers are written at this cadence
 _probes_lock = threading.Lock()
@@ -70,6 +76,7 @@ def _probe(pair: Pair, node: Node) -> NodeProbe:
 
 def forget(pair_id: int) -> None:
     _details.pop(pair_id, None)
+    _failures.pop(pair_id, None)
     with _probes_lock:
         for role in (Node.PRIMARY, Node.SECONDARY):
             kept = _probes.pop((pair_id, role), None)
@@ -97,7 +104,39 @@ def load(pair_ids: list[int]) -> dict[int, tuple[Pair, dict[str, Node]]]:
 
 
 def _measure(pair: Pair, nodes: dict[str, Node]) -> _Measured:
-    """Probe and evaluate one pair; touches no database (it runs in the batch's threads)."""
+    """Probe and evaluate one pair; touches no database (it runs in the batch's threads). Never raises: a
+    pair whose poll fails (stored settings the probe cannot use, a bug) is recorded Unknown with the reason,
+    rather than staying "not checked yet" behind a traceback at every poll."""
+    try:
+        return _probe_and_evaluate(pair, nodes)
+    except Exception as exc:  # noqa: BLE001
+        return _failed(pair, nodes, exc)
+
+
+def _failed(pair: Pair, nodes: dict[str, Node], exc: Exception) -> _Measured:
+    detail = f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:300]
+    if _failures.get(pair.pk) != detail:  # the traceback once per new reason, not at every poll
+        log.exception("poll of pair %s (%s) failed", pair.pk, pair.name)
+        _failures[pair.pk] = detail
+    readings = PairReadings(pair.name, pair.topology, *(
+        NodeReading(role=role, address=nodes[role].address if role in nodes else "", reach=Reach.ERROR,
+                    error=detail) for role in (Node.PRIMARY, Node.SECONDARY)),
+        poll_interval=pair.poll_interval, lag_warning=pair.lag_warning)
+    verdict = Verdict(Status.UNKNOWN, Cause.UNREADABLE, f"The monitor could not poll this pair ({detail})",
+                      POLL_FAILED_REMEDIATION, {"error": detail})
+    health = PairHealth(ha=verdict, replication=verdict)
+    previous = _previous(pair)
+    return _Measured(pair, readings, health, next_state(health, previous), timezone.now())
+
+
+def _previous(pair: Pair) -> dict:
+    return {
+        "ha": pair.ha_status, "replication": pair.repl_status, "debounce": pair.debounce,
+        "ha_failing_polls": pair.ha_failing, "replication_failing_polls": pair.repl_failing,
+    }
+
+
+def _probe_and_evaluate(pair: Pair, nodes: dict[str, Node]) -> _Measured:
     primary, secondary = _probe(pair, nodes[Node.PRIMARY]), _probe(pair, nodes[Node.SECONDARY])
     if _watcher is not None:
         _watcher.unwatch(pair.pk)
@@ -109,11 +148,9 @@ def _measure(pair: Pair, nodes: dict[str, Node]) -> _Measured:
     finally:
         if _watcher is not None:
             _watcher.watch(pair.pk, [primary.socket(), secondary.socket()])
-    previous = {
-        "ha": pair.ha_status, "replication": pair.repl_status, "debounce": pair.debounce,
-        "ha_failing_polls": pair.ha_failing, "replication_failing_polls": pair.repl_failing,
-    }
+    previous = _previous(pair)
     health = evaluate(readings, previous)
+    _failures.pop(pair.pk, None)
     return _Measured(pair, readings, health, next_state(health, previous), timezone.now())
 
 

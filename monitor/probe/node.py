@@ -36,7 +36,7 @@ class NodeProbe:
         self._ctx_error = ""
         try:
             self._ctx = tls_context(target)
-        except (ssl.SSLError, ValueError, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 (ssl raises several types for bad PEM; any one stops polling)
             self._ctx, self._ctx_error = None, f"TLS settings unusable: {exc}"
         self.flavour, self.version = "", (0, 0, 0)
         self.last_write_ts: float | None = None

@@ -45,6 +45,9 @@ def tls_context(target: NodeTarget) -> ssl.SSLContext | None:
     """Built once per probe: PyMySQL would build (and not verify) a new one on every connect."""
     if target.tls_mode == "off":
         return None
+    if not (target.ca_pem.isascii() and target.client_cert_pem.isascii() and target.client_key_pem.isascii()):
+        # ssl raises TypeError for non-ASCII cadata (a byte-order mark is enough): say which setting is at fault.
+        raise ValueError("a stored certificate or key holds non-ASCII characters: save the node's PEM texts again")
     ctx = ssl.create_default_context(cadata=target.ca_pem or None) if target.ca_pem else (
         ssl.create_default_context())
     if target.tls_mode == "required":
