@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Iterable
@@ -27,6 +28,18 @@ def channels_for(pair_id: int, event: str):
     # One filter() call: the event and the pair must match the same route row.
     return Channel.objects.filter(Q(routes__pair__isnull=True) | Q(routes__pair_id=pair_id),
                                   routes__event=event, enabled=True).distinct()
+
+
+def unprocessed(now: dt.datetime | None = None) -> list[int]:
+    """Transitions whose alerts were never made: the publish after the flip was lost (the broker was down,
+    the worker died). Only recent ones: an older flip is history, not news. A few seconds' grace leaves the
+    normal path (the task queued at commit) to do its work first."""
+    now = now or timezone.now()
+    return list(Transition.objects.filter(
+        processed__isnull=True,
+        detected_at__gte=now - dt.timedelta(seconds=settings.ALERTS_SWEEP_WINDOW),
+        detected_at__lt=now - dt.timedelta(seconds=settings.ALERTS_SWEEP_GRACE),
+    ).order_by("id").values_list("pk", flat=True)[:500])
 
 
 def notifications_for(transition_ids: Iterable[int]) -> list[int]:
@@ -75,7 +88,9 @@ def deliver(notification_id: int) -> tuple[str, float]:
         return _failed(n, attempts, exc, time.monotonic() - started)
     except Exception as exc:  # noqa: BLE001 (a bug in a transport must not leave the row `sending`)
         log.exception("notification %s: unexpected error", n.pk)
-        return _failed(n, attempts, TransportError(f"{type(exc).__name__}: {exc}"), time.monotonic() - started)
+        # The class only: an exception's text may hold the full URL or the target's answer (the log has it).
+        return _failed(n, attempts, TransportError(f"unexpected error ({type(exc).__name__})"),
+                       time.monotonic() - started)
     Attempt.objects.create(notification=n, ok=True, duration=time.monotonic() - started)
     Notification.objects.filter(pk=n.pk, status=Notification.SENDING).update(
         status=Notification.SENT, sent_at=timezone.now(), last_error="")
@@ -102,6 +117,9 @@ def send_test(channel: Channel) -> str:
         for_channel(channel).send(sample_message(channel.name))
     except TransportError as exc:
         return f"failed{' (permanent)' if exc.permanent else ''}: {exc.message}"
+    except Exception as exc:  # noqa: BLE001 (the button answers whatever a transport does; the log has the rest)
+        log.exception("test of channel %s: unexpected error", channel.pk)
+        return f"failed: unexpected error ({type(exc).__name__})"
     channel.clear_flag()
     return "sent"
 

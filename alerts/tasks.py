@@ -29,6 +29,14 @@ def deliver_notification(self, notification_id: int) -> str:
 
 
 @shared_task(ignore_result=True)
+def sweep_transitions() -> int:
+    """Beat: the transition rows are the outbox. Flips whose alerts were never queued get them now; running
+    twice is harmless, since a flip's notifications are made once and each is claimed before it is sent."""
+    ids = delivery.unprocessed()
+    return notify_transitions(ids) if ids else 0
+
+
+@shared_task(ignore_result=True)
 def close_flapping() -> int:
     """Beat: pairs that stopped flapping get their one `stable again` summary."""
     return _deliver(flapping.close_stable())

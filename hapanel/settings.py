@@ -171,6 +171,13 @@ ALERTS_FLAG_AFTER = env.int("HAPANEL_ALERTS_FLAG_AFTER", default=3)  # failed de
 ALERTS_FLAP_FLIPS = env.int("HAPANEL_ALERTS_FLAP_FLIPS", default=4)  # more flips than this ...
 ALERTS_FLAP_MINUTES = env.float("HAPANEL_ALERTS_FLAP_MINUTES", default=10.0)  # ... in this window: flapping
 ALERTS_STABLE_SECONDS = env.float("HAPANEL_ALERTS_STABLE_SECONDS", default=300.0)  # no flip this long: stable
+# Flips whose alerts were never queued (a lost publish) are picked up after ALERTS_SWEEP_GRACE seconds, for
+# ALERTS_SWEEP_WINDOW seconds after the flip; older ones are history, not news.
+ALERTS_SWEEP_GRACE = env.float("HAPANEL_ALERTS_SWEEP_GRACE", default=5.0)
+ALERTS_SWEEP_WINDOW = env.float("HAPANEL_ALERTS_SWEEP_WINDOW", default=3600.0)
+CELERY_BEAT_SCHEDULE["alerts-sweep"] = {
+    "task": "alerts.tasks.sweep_transitions", "schedule": 5.0, "options": {"expires": 5.0},
+}
 CELERY_BEAT_SCHEDULE["alerts-flapping"] = {
     "task": "alerts.tasks.close_flapping", "schedule": 10.0, "options": {"expires": 10.0},
 }
