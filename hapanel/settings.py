@@ -131,6 +131,12 @@ CELERY_BEAT_SCHEDULE = {
                            "options": {"expires": DISPATCH_TICK}},
 }
 
+# The dead man's switch: while the monitor runs, POST to this URL every DEADMAN_SECONDS (off when empty).
+DEADMAN_URL = env.str("HAPANEL_DEADMAN_URL", default="")
+DEADMAN_SECONDS = env.float("HAPANEL_DEADMAN_SECONDS", default=60.0)
+CELERY_BEAT_SCHEDULE["deadman"] = {"task": "monitor.tasks.ping_deadman", "schedule": DEADMAN_SECONDS,
+                                   "options": {"expires": DEADMAN_SECONDS}}
+
 # Monitoring defaults (a pair may override interval, debounce and lag threshold).
 POLL_INTERVAL = env.float("HAPANEL_POLL_INTERVAL", default=1.0)
 STALE_MIN_SECONDS = env.float("HAPANEL_STALE_MIN_SECONDS", default=5.0)
@@ -193,6 +199,7 @@ EMERGENCY_IDLE_MINUTES = env.float("HAPANEL_EMERGENCY_IDLE_MINUTES", default=15.
 EMERGENCY_REVEAL_SECONDS = env.int("HAPANEL_EMERGENCY_REVEAL_SECONDS", default=30)  # then hidden again
 EMERGENCY_REACH_TIMEOUT = env.float("HAPANEL_EMERGENCY_REACH_TIMEOUT", default=0.5)  # seconds
 EMERGENCY_REACH_CACHE = env.float("HAPANEL_EMERGENCY_REACH_CACHE", default=3.0)  # seconds, per process
+EMERGENCY_COPY_WARN_SECONDS = env.float("HAPANEL_EMERGENCY_COPY_WARN_SECONDS", default=60.0)  # copy age
 CELERY_BEAT_SCHEDULE["emergency-drain-outbox"] = {
     "task": "emergency.tasks.drain_outbox", "schedule": 3.0, "options": {"expires": 3.0},
 }

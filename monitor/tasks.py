@@ -8,9 +8,10 @@ import time
 from celery import shared_task
 from celery.signals import task_prerun, worker_process_init, worker_ready
 from celery.utils.log import get_task_logger
+from django.conf import settings
 from django.db import close_old_connections
 
-from monitor import coordination, scheduling
+from monitor import coordination, deadman, scheduling
 from monitor import poller as monitor
 
 log = get_task_logger(__name__)
@@ -55,6 +56,21 @@ def dispatch() -> int:
         for chunk in scheduling.chunks(ids):
             poll_pairs.apply_async((chunk,), {"regular": True}, expires=interval)
     return sum(len(ids) for ids in by_interval.values())
+
+
+@shared_task(ignore_result=True)
+def ping_deadman() -> str:
+    """Beat: tells the outside dead man's switch (HAPANEL_DEADMAN_URL) that the monitor runs; silent when
+    it does not, which is the point."""
+    if not settings.DEADMAN_URL:
+        return "off"
+    state = coordination.monitor_state()
+    if not state["ok"]:
+        return f"not pinged: {state['reason']}"
+    outcome = deadman.ping(settings.DEADMAN_URL, settings.ALERTS_TIMEOUT, "hapanel monitor running")
+    if outcome != "ok":
+        log.warning("dead man's switch: %s", outcome)
+    return outcome
 
 
 @shared_task(ignore_result=True)

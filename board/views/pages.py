@@ -84,5 +84,10 @@ def transitions(request: HttpRequest) -> HttpResponse:
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    """For load balancers: the web process answers; the monitor's own health is on the board and /metrics."""
-    return JsonResponse({"ok": True, "time": timezone.now().isoformat()})
+    """For load balancers: the web process answers. With `?deep=1`, also the monitor: 503 when the dispatcher
+    has not ticked within the staleness bound (no worker and beat, or Redis unreachable)."""
+    body = {"ok": True, "time": timezone.now().isoformat()}
+    if request.GET.get("deep") in ("1", "true", "yes"):
+        state = coordination.monitor_state()
+        body.update(ok=state["ok"], monitor=state["reason"] or "running")
+    return JsonResponse(body, status=200 if body["ok"] else 503)
