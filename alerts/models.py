@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from alerts.transports import mask_url
+from hapanel import encryption
 from monitor.models import Pair, Transition
 
 # Event kinds an admin can route; `flapping` and `stable` follow the routes of the flips they stand for.
@@ -24,6 +26,8 @@ EVENTS = [
     (MONITOR_RECOVERED, "Monitor recovered"),
 ]
 EVENT_TITLES = dict(EVENTS)
+# Config keys holding secrets: stored encrypted under "<key>_enc", decrypted only to send.
+SECRET_KEYS = ("secret", "auth_key", "priv_key")
 
 
 class Channel(models.Model):
@@ -47,6 +51,29 @@ class Channel(models.Model):
     @property
     def flagged(self) -> bool:
         return bool(self.disabled_reason)
+
+    def transport_config(self) -> dict:
+        """The config as a transport needs it: secrets decrypted, under their plain names."""
+        config = {k: v for k, v in self.config.items() if not k.endswith("_enc")}
+        for key in SECRET_KEYS:
+            if self.config.get(f"{key}_enc"):
+                config[key] = encryption.decrypt(self.config[f"{key}_enc"])
+        return config
+
+    def has_secret(self, key: str) -> bool:
+        return bool(self.config.get(f"{key}_enc"))
+
+    @property
+    def target(self) -> str:
+        """Where the channel sends, as anyone may see it: a webhook's URL without its path and query."""
+        c = self.config
+        if self.kind == self.EMAIL:
+            return ", ".join(c.get("recipients") or [])
+        if self.kind == self.WEBHOOK:
+            return mask_url(c.get("url") or "")
+        if c.get("protocol") == "unix":
+            return c.get("path") or "/dev/log"
+        return f"{c.get('protocol', '')} {c.get('host')}:{c.get('port')}".strip()
 
     def check_failing(self) -> None:
         """Flags the channel when its last N finished deliveries all failed."""

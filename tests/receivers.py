@@ -264,6 +264,7 @@ class Receivers:
 def channels_for(r: Receivers, secret: str = "s3cret") -> dict:
     """One channel per kind (syslog twice: UDP and TCP), each routed for every event of every pair."""
     from alerts.models import EVENTS, Channel, Route
+    from hapanel.encryption import encrypt
 
     configs = {
         "email": (Channel.EMAIL, {"recipients": ["ops@example.com"]}),
@@ -272,7 +273,7 @@ def channels_for(r: Receivers, secret: str = "s3cret") -> dict:
                                         "facility": "local3"}),
         "syslog-tcp": (Channel.SYSLOG, {"protocol": "tcp", "host": "127.0.0.1", "port": r.syslog.port,
                                         "facility": "local3"}),
-        "webhook": (Channel.WEBHOOK, {"url": r.http.url, "secret": secret}),
+        "webhook": (Channel.WEBHOOK, {"url": r.http.url, "secret_enc": encrypt(secret)}),  # kept encrypted
     }
     made = {}
     for name, (kind, config) in configs.items():

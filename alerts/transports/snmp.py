@@ -7,7 +7,7 @@ import asyncio
 from pysnmp.hlapi.v3arch import asyncio as hl
 from pysnmp.proto.rfc1902 import OctetString, Unsigned32
 
-from alerts.transports import Transport, TransportError
+from alerts.transports import Transport, TransportError, failure_class
 
 HAPANEL = "1.3.6.1.4.1.32473.42"  # enterprises.32473 is RFC 5612's documentation number; see the MIB
 TRAPS = {"flapping": 2, "stable": 3, "test": 4}  # everything else: hapanelStatusChange (1)
@@ -46,7 +46,8 @@ class SnmpTransport(Transport):
         except TransportError:
             raise
         except Exception as exc:  # noqa: BLE001 (pysnmp raises many kinds; all mean "not sent")
-            raise TransportError(f"SNMP {self.config.get('host')}:{self.config.get('port')}: {exc}") from exc
+            raise TransportError(f"SNMP {self.config.get('host')}:{self.config.get('port')}: "
+                                 f"{failure_class(exc)}") from None
         if error:
             raise TransportError(f"SNMP {self.config.get('host')}:{self.config.get('port')}: {error}")
 

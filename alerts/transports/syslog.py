@@ -7,7 +7,7 @@ import ssl
 
 from django.utils import timezone
 
-from alerts.transports import Transport, TransportError
+from alerts.transports import Transport, TransportError, failure_class
 
 FACILITIES = {name: code for code, name in enumerate(
     ["kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv", "ftp"])}
@@ -41,6 +41,8 @@ class SyslogTransport(Transport):
         c = self.config
         proto, facility = c.get("protocol", "udp"), c.get("facility", "daemon")
         data = format_5424(message, facility)
+        where = (f"{proto} {c.get('path') or '/dev/log'}" if proto == "unix"
+                 else f"{proto} {c.get('host')}:{c.get('port')}")
         try:
             if proto == "unix":
                 with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
@@ -54,10 +56,9 @@ class SyslogTransport(Transport):
             else:
                 self._stream(data, proto == "tls")
         except ssl.SSLCertVerificationError as exc:
-            raise TransportError(f"syslog TLS {c.get('host')}:{c.get('port')}: {exc.verify_message}",
-                                 permanent=True) from exc
-        except OSError as exc:
-            raise TransportError(f"syslog {proto} {c.get('host') or c.get('path')}:{c.get('port', '')}: {exc}") from exc
+            raise TransportError(f"syslog {where}: {failure_class(exc)}", permanent=True) from None
+        except (OSError, UnicodeError) as exc:
+            raise TransportError(f"syslog {where}: {failure_class(exc)}") from None
 
     def _stream(self, data: bytes, tls: bool) -> None:
         c = self.config
@@ -66,7 +67,11 @@ class SyslogTransport(Transport):
             if not tls:
                 raw.sendall(framed)
                 return
-            ctx = ssl.create_default_context(cadata=c.get("ca_cert") or None)
+            try:
+                ctx = ssl.create_default_context(cadata=c.get("ca_cert") or None)
+            except (ssl.SSLError, ValueError, TypeError) as exc:
+                # cadata must be ASCII PEM: anything else is the channel's configuration, not the network.
+                raise TransportError("syslog TLS: the CA certificate cannot be read as PEM", permanent=True) from exc
             with ctx.wrap_socket(raw, server_hostname=c["host"]) as sock:
                 sock.sendall(framed)
 

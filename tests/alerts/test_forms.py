@@ -40,7 +40,7 @@ def test_create_edit_and_send_test(admin_client):
             "name": "chat", "kind": "webhook", "enabled": "on", "webhook_url": http.url, "webhook_secret": "k"})
         assert response.status_code == 302
         channel = Channel.objects.get(name="chat")
-        assert channel.config == {"url": http.url, "secret": "k"}
+        assert channel.config.keys() == {"url", "secret_enc"} and channel.transport_config()["secret"] == "k"
         page = admin_client.post(f"/alerts/channels/{channel.pk}/test/", follow=True).content.decode()
         assert "Test to “chat”: sent" in page
         assert http.wait(1)[0].headers["X-Hapanel-Signature"].startswith("sha256=")
