@@ -37,8 +37,8 @@ class SetupForm(forms.Form):
     vault_schema = forms.CharField(initial=getattr(settings, "VAULT_SCHEMA", "vault"), label="Vault schema")
     emergency_from = forms.CharField(initial="%", label="Emergency page address (emergency account host)")
     store_monitor_password = forms.BooleanField(
-        required=False, initial=True, label="Store the new monitor password in the panel",
-        help_text="the panel then monitors with it: apply the SQL before the next poll")
+        required=False, initial=False, label="Store the new monitor password in the panel",
+        help_text="the panel then monitors with it at once: tick it only when you apply the SQL right away")
 
     def clean_tls_dir(self) -> str:
         value = self.cleaned_data["tls_dir"].rstrip("/") or "/"
@@ -77,7 +77,8 @@ def setup_input(pair: Pair, options: dict) -> SetupInput:
         flavour=options["flavour"], topology=pair.topology, primary=server(Node.PRIMARY),
         secondary=server(Node.SECONDARY), tls=all(n.tls_mode != Node.TLS_OFF for n in nodes.values()),
         tls_dir=options["tls_dir"], monitor_user=nodes[Node.PRIMARY].monitor_user,
-        monitor_from=options["monitor_from"], vault_schema=options["vault_schema"],
+        monitor_from=options["monitor_from"], heartbeat_schema=settings.HEARTBEAT_SCHEMA,
+        vault_schema=options["vault_schema"],
         emergency_from=options["emergency_from"],
     )
 

@@ -7,11 +7,19 @@ from django.conf import settings
 from django.db import transaction
 
 from monitor.models import Node, Pair
-from monitor.probe.target import NodeTarget
+from monitor.probe.target import NodeTarget, tls_context
 from pairs import pem
-from pairs.validators import canonical_host, host_problem, normalise_known_as
+from pairs.validators import canonical_host, host_problem, monitor_user_problem, name_problem, normalise_known_as
 
-PEM_TEXTAREA = forms.Textarea(attrs={"rows": 4, "cols": 64, "spellcheck": "false", "class": "pem"})
+PEM_ATTRS = {"rows": 4, "cols": 64, "spellcheck": "false", "class": "pem"}
+PEM_TEXTAREA = forms.Textarea(attrs=PEM_ATTRS)
+
+
+class WriteOnlyTextarea(forms.Textarea):
+    """A textarea that never renders a value, as PasswordInput: a posted private key is not sent back."""
+
+    def format_value(self, value: object) -> None:
+        return None
 
 
 class PairForm(forms.ModelForm):
@@ -29,6 +37,9 @@ class PairForm(forms.ModelForm):
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"]
+        problem = name_problem(name)
+        if problem:
+            raise forms.ValidationError(problem)
         # all_objects: an archived pair keeps its (renamed) name, which stays taken.
         taken = Pair.all_objects.filter(name__iexact=name).exclude(pk=self.instance.pk)
         if taken.exists():
@@ -47,7 +58,7 @@ class NodeForm(forms.ModelForm):
     monitor_password = forms.CharField(required=False, strip=False, widget=forms.PasswordInput(render_value=False))
     ca_cert_file = forms.FileField(required=False, label="or upload the CA certificate")
     client_cert_file = forms.FileField(required=False, label="or upload the client certificate")
-    client_key = forms.CharField(required=False, label="Client key (PEM)", widget=PEM_TEXTAREA,
+    client_key = forms.CharField(required=False, label="Client key (PEM)", widget=WriteOnlyTextarea(PEM_ATTRS),
                                  help_text="write-only: never shown again; leave blank to keep the stored key")
     client_key_file = forms.FileField(required=False, label="or upload the client key")
     remove_client_cert = forms.BooleanField(required=False, label="Remove the client certificate and key")
@@ -90,6 +101,13 @@ class NodeForm(forms.ModelForm):
             raise forms.ValidationError(problem)
         return host
 
+    def clean_monitor_user(self) -> str:
+        user = self.cleaned_data["monitor_user"]
+        problem = monitor_user_problem(user)
+        if problem:
+            raise forms.ValidationError(problem)
+        return user
+
     def clean_known_as(self) -> str:
         raw = self.cleaned_data["known_as"]
         value, problems = normalise_known_as(raw)
@@ -103,23 +121,81 @@ class NodeForm(forms.ModelForm):
     def _pem_input(self, name: str) -> str:
         upload = self.cleaned_data.get(f"{name}_file")
         if upload:
-            return upload.read(200_000).decode("utf-8", "replace")
-        return (self.cleaned_data.get(name) or "").strip()
+            # One byte over the limit is enough for pem.blocks to say the file is too large.
+            return upload.read(pem.MAX_CHARS + 1).decode("utf-8", "replace")
+        return self.cleaned_data.get(name) or ""
+
+    def _pem_blocks(self, name: str, text: str, labels: tuple[str, ...], missing: str) -> str:
+        """The PEM blocks of kind `labels` in the field's `text`, normalised (pem.blocks); '' and a field error
+        when unusable."""
+        if not text.strip():
+            return ""
+        try:
+            normalised, changed = pem.blocks(text, labels)
+        except pem.PemError as exc:
+            self.add_error(name, str(exc))
+            return ""
+        if not normalised:
+            self.add_error(name, missing)
+            return ""
+        if changed:
+            self.notes.setdefault(name, []).append(
+                "Kept only the PEM blocks: a byte-order mark and the text around them were dropped.")
+        return normalised
+
+    def _forget(self, name: str) -> None:
+        """Renders the field empty: what was posted must not be shown back."""
+        self.data = self.data.copy()
+        self.data[self.add_prefix(name)] = ""
+
+    def _tls_problem(self, **target: str) -> str:
+        """Why the monitor's own TLS code (tls_context) cannot use these PEM texts; '' when it can."""
+        try:
+            tls_context(NodeTarget(role=self.prefix or "node", host="check", port=1, user="", **target))
+        except Exception as exc:  # noqa: BLE001 (ssl, ValueError, TypeError: whatever polling would raise)
+            return f"The monitor's TLS library cannot use this ({' '.join(str(exc).split())[:160]})."
+        return ""
 
     # ---- the whole node ------------------------------------------------------------------------
     def clean(self) -> dict:
         data = super().clean()
-        if not self.instance.monitor_password_enc and not data.get("monitor_password"):
-            self.add_error("monitor_password", "Enter the monitor account's password.")
         if data.get("tls_mode") == Node.TLS_OFF:
             self.warnings.append("TLS is off: the monitor's password and every reading cross the network "
                                  "in clear text. Use it only on a trusted network.")
         data["ca_cert"] = self._clean_certificate("ca_cert")
+        if data["ca_cert"] and (problem := self._tls_problem(tls_mode=Node.TLS_VERIFY_CA, ca_pem=data["ca_cert"])):
+            self.add_error("ca_cert", problem)
         self._clean_client_pair(data)
+        if not data.get("monitor_password"):
+            self._require_password(data)
         return data
+
+    def _require_password(self, data: dict) -> None:
+        """A stored password is only ever sent where it was stored for: a changed endpoint or TLS setting
+        (possibly pointing at a server that asks for the password in clear) needs it typed again."""
+        node = self.instance
+        if not node.monitor_password_enc:
+            self.add_error("monitor_password", "Enter the monitor account's password.")
+            return
+        changed = [label for label, now, stored in (
+            ("host", canonical_host(data.get("host") or ""), canonical_host(node.host)),
+            ("port", data.get("port"), node.port),
+            ("TLS mode", data.get("tls_mode"), node.tls_mode),
+            ("CA certificate", data.get("ca_cert", ""), _normalised(node.ca_cert)),
+        ) if now != stored]
+        if changed:
+            self.add_error("monitor_password", f"The {', '.join(changed)} changed: type the monitor password "
+                                               "again (the stored one is only sent to the server it was stored for).")
 
     def _clean_certificate(self, name: str) -> str:
         text = self._pem_input(name)
+        if pem.has_private_key(text):
+            self._forget(name)
+            self.add_error(name, "This is a private key, not a certificate. It was not saved: paste only the "
+                                 "certificate here (a client key goes in the client key field).")
+            return ""
+        text = self._pem_blocks(name, text, ("CERTIFICATE",),
+                                "This is not PEM text: it should start with -----BEGIN CERTIFICATE-----.")
         if not text:
             return ""
         try:
@@ -127,7 +203,7 @@ class NodeForm(forms.ModelForm):
         except pem.PemError as exc:
             self.add_error(name, str(exc))
             return ""
-        self.notes[name] = [item.describe() for item in infos]
+        self.notes[name] = [item.describe() for item in infos] + self.notes.get(name, [])
         self.warnings.extend(f"{self.prefix or ''} {self.fields[name].label}: {w}".strip() for w in warnings)
         return text
 
@@ -136,8 +212,10 @@ class NodeForm(forms.ModelForm):
             data["client_cert"], data["client_key"] = "", ""
             return
         data["client_cert"] = self._clean_certificate("client_cert")
-        data["client_key"] = self._pem_input("client_key")
-        if self.has_error("client_cert"):
+        data["client_key"] = self._pem_blocks(
+            "client_key", self._pem_input("client_key"), ("PRIVATE KEY",),
+            "This is not a PEM private key: it should start with -----BEGIN ... PRIVATE KEY-----.")
+        if self.has_error("client_cert") or self.has_error("client_key"):
             return
         key = data["client_key"] or (self.instance.get_client_key() if self.instance.client_key_enc else "")
         cert = data["client_cert"]
@@ -150,6 +228,9 @@ class NodeForm(forms.ModelForm):
                 pem.check_key_matches(cert, key)
             except pem.PemError as exc:
                 self.add_error("client_key", str(exc))
+                return
+            if problem := self._tls_problem(tls_mode=Node.TLS_REQUIRED, client_cert_pem=cert, client_key_pem=key):
+                self.add_error("client_cert", problem)
 
     def apply(self, node: Node) -> Node:
         """Copies the cleaned values onto `node`, secrets through the model's encrypting setters."""
@@ -163,6 +244,14 @@ class NodeForm(forms.ModelForm):
         elif data.get("client_key"):
             node.set_client_key(data["client_key"])
         return node
+
+
+def _normalised(stored: str) -> str:
+    """A stored certificate as the form would store it today (older rows may hold a BOM or notes)."""
+    try:
+        return pem.blocks(stored, ("CERTIFICATE",))[0]
+    except pem.PemError:
+        return stored
 
 
 class PairEditor:

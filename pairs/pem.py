@@ -6,12 +6,17 @@ No Django. Every function raises `PemError` with a sentence an admin can act on.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 WARN_DAYS = 30
+# A CA bundle of a few dozen certificates fits; a pasted log file or disk image does not.
+MAX_CHARS = 64 * 1024
+_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL)
+_BASE64 = re.compile(r"^[A-Za-z0-9+/=\s]*$")
 
 
 class PemError(ValueError):
@@ -29,6 +34,37 @@ class CertInfo:
 
     def describe(self) -> str:
         return f"{self.subject}, valid until {self.not_after:%Y-%m-%d}"
+
+
+def blocks(text: str, labels: tuple[str, ...]) -> tuple[str, bool]:
+    """(the PEM blocks of `text` whose label ends with one of `labels`, re-wrapped; whether the text changed
+    beyond its line breaks). A byte-order mark, notes before or after, and blocks of other kinds are dropped: the TLS
+    library the monitor polls with takes ASCII PEM only, and an editor's BOM made every poll fail."""
+    if len(text) > MAX_CHARS:
+        raise PemError(f"This text is {len(text) // 1024} kB long: PEM certificates and keys are a few kB, "
+                       f"at most {MAX_CHARS // 1024} kB here.")
+    text = text.replace("\r\n", "\n").replace("\ufeff", "")
+    kept = []
+    for match in _BLOCK.finditer(text):
+        label, body = match.group(1), match.group(2)
+        if not label.endswith(labels):
+            continue
+        if ":" in body and body.isascii():  # RFC 1421 headers (an encrypted key): kept as they are
+            kept.append(f"-----BEGIN {label}-----{body}-----END {label}-----")
+            continue
+        if not _BASE64.match(body):
+            raise PemError(f"The {label} block holds characters that are not base64: paste it as the file has it.")
+        data = "".join(body.split())
+        lines = [data[i:i + 64] for i in range(0, len(data), 64)]
+        kept.append("\n".join([f"-----BEGIN {label}-----", *lines, f"-----END {label}-----"]))
+    if not kept:
+        return "", bool(text.strip())
+    normalised = "\n".join(kept)
+    return normalised, " ".join(normalised.split()) != " ".join(text.split())
+
+
+def has_private_key(text: str) -> bool:
+    return "PRIVATE KEY-----" in text
 
 
 def _text(pem: str | bytes) -> bytes:

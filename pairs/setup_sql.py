@@ -16,6 +16,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 from monitor import server_sql
+from pairs.validators import monitor_user_problem
 
 MARIADB, MYSQL_80, MYSQL_84 = "mariadb", "mysql-8.0", "mysql-8.4"
 FLAVOURS = [(MARIADB, "MariaDB 10.5.9 or later"), (MYSQL_80, "MySQL 8.0 (8.0.26 or later)"), (MYSQL_84, "MySQL 8.4")]
@@ -51,9 +52,11 @@ class SetupInput:
     def __post_init__(self) -> None:
         if self.flavour not in dict(FLAVOURS):
             raise ValueError(f"unknown flavour {self.flavour!r}")
-        for name in (self.heartbeat_schema, self.vault_schema, self.monitor_user):
+        for name in (self.heartbeat_schema, self.vault_schema):
             if not _IDENT.match(name):
                 raise ValueError(f"{name!r} is not a plain identifier (letters, digits, _ and $)")
+        if problem := monitor_user_problem(self.monitor_user):  # the pair form's own rule: any name it took
+            raise ValueError(problem)
 
 
 @dataclass(frozen=True)

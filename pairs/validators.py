@@ -4,8 +4,44 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+# Characters that reorder the text shown around them (the "Trojan source" overrides, isolates and marks).
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+MONITOR_USER_MAX = 80  # Node.monitor_user; MariaDB takes 80 characters, MySQL 32
+
+
+def _hidden_character(value: str) -> str:
+    """The first character of `value` that is a control character, a line break or a bidirectional
+    control, as U+XXXX; '' when there is none. Such characters forge lines in logs and alerts, or make a
+    name read differently from what it is."""
+    for ch in value:
+        if ch in _BIDI or unicodedata.category(ch) in ("Cc", "Zl", "Zp"):
+            return f"U+{ord(ch):04X}"
+    return ""
+
+
+def name_problem(value: str) -> str:
+    """Why `value` cannot name a pair; '' when it can."""
+    hidden = _hidden_character(value)
+    if hidden:
+        return (f"A pair name cannot contain line breaks, control characters or text direction controls "
+                f"(found {hidden}).")
+    return ""
+
+
+def monitor_user_problem(value: str) -> str:
+    """Why `value` cannot be the monitor's MySQL account name; '' when it can. The setup assistant quotes
+    every account name, so anything else the servers accept is fine here."""
+    if not value:
+        return "Enter the monitor account's user name."
+    if len(value) > MONITOR_USER_MAX:
+        return f"A MySQL user name is at most {MONITOR_USER_MAX} characters long."
+    hidden = _hidden_character(value)
+    if hidden:
+        return f"A user name cannot contain control characters or text direction controls (found {hidden})."
+    return ""
 
 
 def is_ip(value: str) -> bool:

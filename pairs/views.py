@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -17,6 +18,9 @@ from pairs import actions, assistant, changes
 from pairs.forms import PairEditor, form_target
 from pairs.models import PairChange
 from pairs.setup_sql import Passwords, plan
+
+# ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+_PK = re.compile(r"^[0-9]{1,18}$")
 
 
 def admin_required(view):
@@ -86,7 +90,9 @@ def pair_resume(request: HttpRequest, pair_id: int) -> HttpResponse:
 def test_connection(request: HttpRequest) -> HttpResponse:
     """Checks both nodes with the form's values, saved or not; saves nothing."""
     pair_id = request.POST.get("pair_id", "")
-    pair = get_object_or_404(Pair, pk=pair_id) if pair_id.isdigit() else None
+    if pair_id and not _PK.match(pair_id):
+        return HttpResponseBadRequest("pair_id is not a pair's number.")
+    pair = get_object_or_404(Pair, pk=pair_id) if pair_id else None
     editor = PairEditor(request.POST, request.FILES or None, pair=pair)
     rows = None
     if editor.nodes_valid():

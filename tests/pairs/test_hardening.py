@@ -1,0 +1,173 @@
+"""The pair forms against a careless admin and a malicious one: PEM texts as editors save them, secrets that
+stay with the server they were stored for, names that cannot forge lines, and ids that are not numbers."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from django.test import override_settings
+
+from monitor.models import Node, Pair
+from monitor.probe.target import NodeTarget, tls_context
+from tests.factories import cert_and_key, pair_data
+
+NEW = "/pairs/new/"
+BOM = "\ufeff"
+
+
+def errors(response, role: str | None, field: str) -> list[str]:
+    editor = response.context["editor"]
+    form = editor.form if role is None else editor.nodes[role]
+    return form.errors.get(field, [])
+
+
+def saved(client, data: dict) -> Pair:
+    response = client.post(NEW, data)
+    assert response.status_code == 302, [f.errors for f in response.context["editor"].nodes.values()]
+    return Pair.objects.get(name=data["name"])
+
+
+# ---- PEM texts as editors save them ----------------------------------------------------------------------------
+
+
+def test_a_ca_with_a_byte_order_mark_and_notes_is_stored_as_plain_pem_the_monitor_can_use(admin_client):
+    ca, _ = cert_and_key("bom-ca", ca=True)
+    pasted = BOM + "Notre autorité de certification (copiée depuis l'intranet)\r\n" + ca.replace("\n", "\r\n") + "Fin."
+    pair = saved(admin_client, pair_data(primary={"ca_cert": pasted, "tls_mode": "verify-ca"}))
+    stored = pair.node("primary").ca_cert
+    assert stored == ca.strip() and stored.isascii()
+    tls_context(NodeTarget(role="primary", host="h", port=1, user="u", tls_mode="verify-ca", ca_pem=stored))
+
+
+def test_non_ascii_inside_the_pem_block_is_refused_with_a_field_message(admin_client):
+    ca, _ = cert_and_key("mangled")
+    lines = ca.splitlines()
+    lines[2] = "é" + lines[2][1:]
+    response = admin_client.post(NEW, pair_data(primary={"ca_cert": "\n".join(lines)}))
+    assert response.status_code == 200
+    assert any("not base64" in e for e in errors(response, "primary", "ca_cert"))
+    assert not Pair.objects.exists()
+
+
+@pytest.mark.parametrize("field", ["ca_cert", "client_cert"])
+def test_a_private_key_in_a_certificate_field_is_refused_never_stored_nor_shown_back(admin_client, field):
+    cert, key = cert_and_key("client")
+    response = admin_client.post(NEW, pair_data(primary={field: cert + key, "client_key": key}))
+    assert response.status_code == 200
+    assert any(e.startswith("This is a private key, not a certificate. It was not saved")
+               for e in errors(response, "primary", field))
+    body = "".join(key.splitlines()[1:-1])
+    page = "".join(response.content.decode().split())
+    assert body[:40] not in page  # the posted key is not rendered back into the textarea
+    assert not Pair.objects.exists()
+
+
+def test_a_five_megabyte_paste_gets_a_field_error(admin_client):
+    response = admin_client.post(NEW, pair_data(primary={"ca_cert": "A" * (5 * 1024 * 1024)}))
+    assert response.status_code == 200
+    assert any("at most 64 kB" in e for e in errors(response, "primary", "ca_cert"))
+
+
+def test_a_client_certificate_and_key_are_checked_with_the_monitors_tls_code(admin_client):
+    cert, key = cert_and_key("client")
+    pasted_key = BOM + "key for the monitor:\n" + key
+    pair = saved(admin_client, pair_data(primary={"client_cert": BOM + cert, "client_key": pasted_key}))
+    node = pair.node("primary")
+    assert node.client_cert == cert.strip() and node.get_client_key() == key.strip()
+
+
+# ---- a stored secret goes only where it was stored for -------------------------------------------------------
+
+
+@pytest.fixture
+def listener():
+    """A TCP server that would receive the monitor's login: an attacker's, asking for mysql_clear_password."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(4)
+    sock.setblocking(False)
+    yield sock
+    sock.close()
+
+
+def _nobody_connected(sock: socket.socket) -> bool:
+    try:
+        sock.accept()[0].close()
+    except BlockingIOError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("change", [
+    {"host": "127.0.0.1"}, {"tls_mode": "off"}, {"tls_mode": "verify-ca", "ca_cert": cert_and_key(ca=True)[0]},
+])
+def test_test_connection_and_save_ask_for_the_password_again_after_an_endpoint_change(admin_client, listener,
+                                                                                      change):
+    pair = saved(admin_client, pair_data(primary={"tls_mode": "required"}))
+    port = str(listener.getsockname()[1])
+    moved = pair_data(primary={"monitor_password": "", "port": port, **change}, secondary={"monitor_password": ""},
+                      pair_id=str(pair.pk))
+    response = admin_client.post("/pairs/test-connection/", moved)
+    assert response.status_code == 200
+    assert any("type the monitor password again" in e for e in errors(response, "primary", "monitor_password"))
+    assert _nobody_connected(listener)
+    response = admin_client.post(f"/pairs/{pair.pk}/edit/", moved)
+    assert any("type the monitor password again" in e for e in errors(response, "primary", "monitor_password"))
+    assert pair.node("primary").port == 3306
+
+
+def test_an_unchanged_endpoint_keeps_the_stored_password(admin_client):
+    pair = saved(admin_client, pair_data())
+    again = pair_data(primary={"monitor_password": ""}, secondary={"monitor_password": ""}, poll_interval="3")
+    assert admin_client.post(f"/pairs/{pair.pk}/edit/", again).status_code == 302
+    assert Node.objects.get(pair=pair, role="primary").get_password() == "secret-primary"
+
+
+# ---- names and ids ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["alpha\r\nFailed: beta", "bell\x07", "evil\u202egpj.exe", "tab\there", "a\u2028b",
+                                  "iso\u2066late"])
+def test_pair_names_with_line_breaks_controls_or_direction_overrides_are_refused(admin_client, name):
+    response = admin_client.post(NEW, pair_data(name=name))
+    assert response.status_code == 200
+    assert any("cannot contain line breaks" in e for e in errors(response, None, "name"))
+
+
+def test_pair_id_that_is_not_an_ascii_number_is_a_400(admin_client):
+    assert admin_client.post("/pairs/test-connection/", pair_data(pair_id="²")).status_code == 400
+
+
+# ---- the setup assistant -----------------------------------------------------------------------------------------
+
+
+OPTIONS = {"flavour": "mariadb", "tls_dir": "/etc/mysql/tls", "primary_server_id": "1", "secondary_server_id": "2",
+           "monitor_from": "%", "vault_schema": "vault", "emergency_from": "%"}
+
+
+def test_the_assistant_takes_every_monitor_user_the_pair_form_takes(admin_client):
+    pair = saved(admin_client, pair_data(primary={"monitor_user": "mon-user"}, secondary={"monitor_user": "mon-user"}))
+    response = admin_client.post(f"/pairs/{pair.pk}/setup/", OPTIONS)
+    assert response.status_code == 200
+    assert "CREATE USER IF NOT EXISTS &#x27;mon-user&#x27;@&#x27;%&#x27;" in response.content.decode()
+
+
+def test_the_monitor_user_refuses_what_the_assistant_could_not_write(admin_client):
+    response = admin_client.post(NEW, pair_data(primary={"monitor_user": "mon\nuser"}))
+    assert errors(response, "primary", "monitor_user")
+
+
+@override_settings(HEARTBEAT_SCHEMA="hb_panel2")
+def test_the_assistant_uses_the_configured_heartbeat_schema(admin_client):
+    pair = saved(admin_client, pair_data())
+    page = admin_client.post(f"/pairs/{pair.pk}/setup/", OPTIONS).content.decode()
+    assert "CREATE DATABASE IF NOT EXISTS `hb_panel2`" in page and "`hapanel_monitor`" not in page
+
+
+def test_generating_the_setup_leaves_the_stored_password_alone_unless_asked(admin_client):
+    pair = saved(admin_client, pair_data())
+    form = admin_client.get(f"/pairs/{pair.pk}/setup/").context["form"]
+    assert form["store_monitor_password"].value() is False
+    assert admin_client.post(f"/pairs/{pair.pk}/setup/", OPTIONS).status_code == 200
+    assert Node.objects.get(pair=pair, role="primary").get_password() == "secret-primary"
