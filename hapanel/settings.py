@@ -40,6 +40,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
+    "hapanel.apps.HapanelConfig",  # the system checks of the settings (hapanel/checks.py)
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -58,11 +59,13 @@ if DEVELOPMENT:
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "hapanel.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files under gunicorn, no CDN, no proxy needed
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "hapanel.middleware.IdleSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -208,6 +211,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Panel logins: the password check counts failures per user name and per client address (hapanel/login_throttle.py).
+AUTHENTICATION_BACKENDS = ["hapanel.login_throttle.ThrottledModelBackend"]
+LOGIN_LOCKOUT_FAILURES = env.int("HAPANEL_LOGIN_LOCKOUT_FAILURES", default=5)  # per user name
+LOGIN_ADDRESS_FAILURES = env.int("HAPANEL_LOGIN_ADDRESS_FAILURES", default=20)  # per client address
+LOGIN_LOCKOUT_MINUTES = env.float("HAPANEL_LOGIN_LOCKOUT_MINUTES", default=15.0)
+SESSION_IDLE_MINUTES = env.float("HAPANEL_SESSION_IDLE_MINUTES", default=60.0)
+# Reverse proxies (addresses or networks) whose X-Forwarded-For is believed (hapanel/client_address.py).
+TRUSTED_PROXIES = env.list("HAPANEL_TRUSTED_PROXIES", default=[])
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "index"
 LOGOUT_REDIRECT_URL = "login"
@@ -230,6 +241,17 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEVELOPMENT)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# HTTPS behind a proxy: the header the proxy sets (e.g. X-Forwarded-Proto), redirects and HSTS. The health
+# check (docker-compose.yml asks http://127.0.0.1:8000/healthz) is never redirected.
+_proxy_ssl_header = env.str("SECURE_PROXY_SSL_HEADER", default="")
+if _proxy_ssl_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+X_FRAME_OPTIONS = "DENY"
 
 LOGGING = {
     "version": 1,
