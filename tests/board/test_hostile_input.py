@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
+import hypothesis
 import pytest
+from hypothesis import HealthCheck
 
 from tests.factories import flip, recorded, save
 
@@ -58,3 +62,66 @@ def test_a_pair_id_beyond_the_database_range_is_no_pair(viewer_client, pair):
 def test_a_huge_query_value_is_not_echoed_back(viewer_client, pair):
     response = viewer_client.get("/api/v1/transitions", {"pair": "x" * 5_000_000})
     assert response.status_code == 400 and len(response.content) < 200
+
+
+# ---- generated requests from docs/openapi.yaml, in-process through the WSGI app ----------------------------------
+
+def _spec() -> dict:
+    import yaml
+    from django.conf import settings
+
+    return yaml.safe_load((settings.BASE_DIR / "docs" / "openapi.yaml").read_text())
+
+
+def _schema():
+    import schemathesis
+    from django.conf import settings
+    from django.core.wsgi import get_wsgi_application
+
+    schema = schemathesis.openapi.from_path(settings.BASE_DIR / "docs" / "openapi.yaml")
+    schema.app = get_wsgi_application()  # requests go to Django in this process: no server, no port
+    return schema
+
+
+schema = _schema()
+
+
+def test_every_api_url_pattern_is_in_the_spec_and_back():
+    from django.urls import URLPattern, get_resolver
+
+    def routes(patterns, prefix=""):
+        for p in patterns:
+            route = prefix + str(p.pattern)
+            if isinstance(p, URLPattern):
+                yield route, p.name
+            else:
+                yield from routes(p.url_patterns, route)
+
+    api = {"/" + route.replace("<id:pair_id>", "{id}") for route, name in routes(get_resolver().url_patterns)
+           if name and name.startswith("api-") and name != "api-not-found"}  # the catch-all answers 404s only
+    assert api == set(_spec()["paths"])
+
+
+@pytest.fixture
+def api_data(settings):
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    settings.METRICS_TOKEN = TOKEN
+    for name, kind in (("alpha", "alive"), ("bravo", "apply-error"), ("charlie", "primary-down")):
+        flip(save(recorded(name, kind)))
+    # As Django's test client does: a finished request must not close the connection holding the test's data.
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
+
+
+@schema.parametrize()
+# The fixture's pairs are read, never written: sharing them across generated requests is what is wanted.
+# The same requests on every run (derandomize); HAPANEL_API_EXAMPLES=2000 explores further.
+@hypothesis.settings(max_examples=int(os.environ.get("HAPANEL_API_EXAMPLES", 60)), deadline=None, derandomize=True,
+                      suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_the_api_keeps_to_its_spec_whatever_it_is_sent(case, api_data):
+    case.call_and_validate(headers={"Authorization": f"Bearer {TOKEN}"})
