@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -23,6 +24,14 @@ from emergency.models import OutboxEvent, TotpUse
 from monitor.models import Pair
 
 WRONG = "Wrong user name, password or code."
+LOCKED = "locked out"  # the audit detail of an attempt refused by the lockout: it does not count as a failure
+
+
+def subject(username: str) -> str:
+    """The user name as the vault's case- and accent-insensitive collation compares it: `ALICE`, `Alice` and
+    `alicé` log in as the same vault user, so they must share one failure count."""
+    decomposed = unicodedata.normalize("NFKD", username.strip())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 @dataclass(frozen=True)
@@ -41,12 +50,15 @@ def locked_until(pair: Pair, username: str, client_addr: str) -> dt.datetime | N
     """When the user or the address may try again, if either had too many failures in the window."""
     window = dt.timedelta(minutes=settings.EMERGENCY_LOCKOUT_MINUTES)
     now = timezone.now()
+    who = subject(username)
     events = OutboxEvent.objects.filter(pair=pair, at__gt=now - window)
-    last_ok = events.filter(operation=OutboxEvent.LOGIN, username=username).aggregate(t=Max("at"))["t"]
-    by_user = events.filter(operation=OutboxEvent.LOGIN_FAILED, username=username)
+    last_ok = events.filter(operation=OutboxEvent.LOGIN, subject=who).aggregate(t=Max("at"))["t"]
+    # Attempts refused while locked are audited but not counted: counting them would extend the lock forever.
+    failures = events.filter(operation=OutboxEvent.LOGIN_FAILED).exclude(detail=LOCKED)
+    by_user = failures.filter(subject=who)
     if last_ok:
         by_user = by_user.filter(at__gt=last_ok)  # a successful login clears the user's count
-    by_addr = events.filter(operation=OutboxEvent.LOGIN_FAILED, client_addr=client_addr)
+    by_addr = failures.filter(client_addr=client_addr)
     until = None
     for failures in (by_user, by_addr):
         times = list(failures.order_by("-at").values_list("at", flat=True)[:settings.EMERGENCY_LOCKOUT_FAILURES])
@@ -73,9 +85,9 @@ def authenticate(conn, pair: Pair, schema: str, username: str, password: str, co
                  client_addr: str) -> Outcome:
     until = locked_until(pair, username, client_addr)
     if until is not None:
-        when = timezone.localtime(until).strftime("%H:%M")
+        when = timezone.localtime(until).strftime("%H:%M:%S %Z")
         return Outcome(None, f"Too many failed attempts for this user or address: try again after {when}.",
-                       "locked out")
+                       LOCKED)
     user = reader.find_user(conn, schema, username)
     if user is None:
         check_password(password, _dummy_hash())  # the same work as for a real user: no timing oracle

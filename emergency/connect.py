@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import pymysql  # loaded when a connection is made, not with the URLconf
 
 _local = threading.local()
-_reach: dict[int, PrimaryReach] = {}
+_reach: dict[tuple[str, int], PrimaryReach] = {}
 _reach_lock = threading.Lock()
 _nodes: dict[int, tuple[float, dict[str, Node]]] = {}
 T = TypeVar("T")
@@ -36,6 +36,13 @@ class PrimaryReach:
     checked: float  # monotonic
     down_since: float | None  # wall clock, first failed check in this process
     error: str = ""
+    # How the check failed (monitor.readings.Reach values): "refused" and "timeout" say the server is gone
+    # or hung; "auth" and "tls" only say this panel cannot log in, which is no reason to open the page.
+    kind: str = "ok"
+
+    @property
+    def server_gone(self) -> bool:
+        return not self.ok and self.kind in ("refused", "timeout")
 
 
 @lru_cache(maxsize=64)
@@ -98,22 +105,36 @@ def primary_writer(access: Access) -> pymysql.Connection:
 
 def primary_reach(pair: Pair) -> PrimaryReach:
     """Can this panel reach the pair's primary (monitor account, short timeout)? Cached a few seconds."""
+    node = nodes(pair)[Node.PRIMARY]
+    return _reach_check(("primary", pair.pk), lambda: connect(
+        node, pair, node.monitor_user, node.get_password(), settings.EMERGENCY_REACH_TIMEOUT))
+
+
+def copy_reach(access: Access) -> PrimaryReach:
+    """Can the copy on the secondary be read (the reader account, short timeout)? Cached a few seconds."""
+    pair = access.pair
+    node = nodes(pair)[Node.SECONDARY]
+    return _reach_check(("secondary", pair.pk), lambda: connect(
+        node, pair, access.reader_user, access.reader_password(), settings.EMERGENCY_REACH_TIMEOUT))
+
+
+def _reach_check(key: tuple[str, int], open_connection: Callable[[], pymysql.Connection]) -> PrimaryReach:
     now = time.monotonic()
     with _reach_lock:
-        last = _reach.get(pair.pk)
+        last = _reach.get(key)
     if last is not None and now - last.checked < settings.EMERGENCY_REACH_CACHE:
         return last
-    node = nodes(pair)[Node.PRIMARY]
     try:
-        connect(node, pair, node.monitor_user, node.get_password(), settings.EMERGENCY_REACH_TIMEOUT).close()
+        open_connection().close()
         result = PrimaryReach(ok=True, checked=now, down_since=None)
-    except Exception as exc:  # noqa: BLE001 (any failure means "not reachable from here")
+    except Exception as exc:  # noqa: BLE001 (every failure is named by classify below)
         from monitor.probe.errors import classify  # the driver's errors: loaded once a connection failed
 
+        reach, _, message = classify(exc)
         since = last.down_since if last is not None and not last.ok else time.time()
-        result = PrimaryReach(ok=False, checked=now, down_since=since, error=classify(exc)[2])
+        result = PrimaryReach(ok=False, checked=now, down_since=since, error=message, kind=str(reach))
     with _reach_lock:
-        _reach[pair.pk] = result
+        _reach[key] = result
     return result
 
 

@@ -22,6 +22,11 @@ class Access(models.Model):
     reader_password_enc = models.TextField(blank=True)
     writer_user = models.CharField(max_length=80, default="hapanel_audit")
     writer_password_enc = models.TextField(blank=True)
+    # Where users normally open the vault: the closed emergency page sends them there.
+    web_url = models.URLField(max_length=300, blank=True)
+    # The last failed delivery of the audit outbox to the primary, in words; empty once one succeeds.
+    drain_error = models.CharField(max_length=300, blank=True)
+    drain_error_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"emergency access to {self.pair.name} ({self.schema})"
@@ -40,12 +45,15 @@ class OutboxEvent(models.Model):
     """One audit event, durable here before the answer is sent; `delivered` once the primary has it."""
 
     LOGIN, LOGIN_FAILED, LOGOUT, RETRIEVE = "login", "login-failed", "logout", "password-retrieval"
+    RETRIEVE_REFUSED = "password-retrieval-refused"
     DRILL = "drill-open"
 
     event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="emergency_outbox")
     at = models.DateTimeField(default=timezone.now)
-    username = models.CharField(max_length=150)
+    username = models.CharField(max_length=150)  # as typed: the audit keeps what the user sent
+    # The user name as the vault's collation compares it (case and accents ignored): lockout counts by it.
+    subject = models.CharField(max_length=150, blank=True)
     operation = models.CharField(max_length=40)
     resource = models.CharField(max_length=200, blank=True)
     account = models.CharField(max_length=200, blank=True)
@@ -60,6 +68,7 @@ class OutboxEvent(models.Model):
         indexes = [
             models.Index(fields=["pair", "delivered"]),
             models.Index(fields=["operation", "username", "at"]),
+            models.Index(fields=["pair", "operation", "subject", "at"]),
             models.Index(fields=["operation", "client_addr", "at"]),
         ]
 

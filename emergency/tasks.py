@@ -1,18 +1,43 @@
-"""The outbox drain, run by beat every few seconds (a pair back to Alive is drained on the next run)."""
+"""The outbox drain, run by beat every few seconds (a pair back to Alive is drained on the next run).
+
+One task per pair: a primary that hangs costs its own task the connection's timeouts and delays no other
+pair's delivery. `expires` drops runs that waited longer than a few beats; the next beat sends fresh ones.
+"""
 
 from __future__ import annotations
 
 from celery import shared_task
 from celery.utils.log import get_task_logger
+from django.core.cache import cache
 
 from emergency import outbox
+from monitor.models import Pair
 
 log = get_task_logger(__name__)
+PAIR_TASK_EXPIRES = 30.0  # seconds
 
 
 @shared_task(ignore_result=True)
 def drain_outbox() -> int:
-    delivered = outbox.drain_all()
-    if delivered:
-        log.info("audit outbox: %d event(s) delivered to the primaries", delivered)
+    """Sends one drain task per pair with undelivered events; returns how many were sent."""
+    pks = outbox.pairs_to_drain()
+    for pk in pks:
+        drain_pair.apply_async(args=[pk], expires=PAIR_TASK_EXPIRES)
+    return len(pks)
+
+
+@shared_task(ignore_result=True)
+def drain_pair(pair_id: int) -> int:
+    # One drain of a pair at a time: a hung primary must not collect a task from every beat and fill the
+    # worker slots the polls need. The lease expires by itself, so a run killed midway never blocks the pair for good.
+    lease = f"emergency-drain:{pair_id}"
+    if not cache.add(lease, 1, timeout=PAIR_TASK_EXPIRES):
+        return 0
+    try:
+        pair = Pair.all_objects.filter(pk=pair_id).first()
+        delivered = outbox.drain(pair) if pair is not None else 0
+    finally:
+        cache.delete(lease)
+    if delivered and pair is not None:
+        log.info("audit outbox of %s: %d event(s) delivered to the primary", pair.name, delivered)
     return delivered

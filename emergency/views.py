@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -17,32 +16,42 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from emergency import auth, connect, crypto, reader
-from emergency.gate import gate
+from emergency.gate import COPY_UNREADABLE, Gate, gate
 from emergency.models import Access, Drill, OutboxEvent
 from emergency.outbox import record_event
+from hapanel.client_address import client_address
+from hapanel.durations import humanize
 from hapanel.roles import is_admin
 from monitor.models import Pair
 
-if TYPE_CHECKING:
-    pass  # loaded when a connection is made, not with the URLconf
-
 log = logging.getLogger(__name__)
 SESSION_KEY = "emergency"
-AUDIT_DOWN = "The audit event could not be recorded in this panel's database ({}), so nothing is shown."
+AUDIT_DOWN = ("This request could not be recorded in the audit trail, so nothing is shown. Try again in a moment; "
+              "if it keeps failing, tell your administrators.")
 
 
 def _render(request: HttpRequest, template: str, status: int = 200, **context) -> HttpResponse:
     # Every variable the templates use is set: with DEBUG on, Django logs the whole context (a revealed
     # secret included) when a template variable is missing.
     context.setdefault("error", "")
-    context.update(pair=request.pair, gate=request.gate, vault_user=getattr(request, "vault_user", None),
-                   reveal_seconds=settings.EMERGENCY_REVEAL_SECONDS)
+    g: Gate = request.gate
+    now = timezone.now()
+    context.update(pair=request.pair, gate=g, vault_user=getattr(request, "vault_user", None),
+                   reveal_seconds=settings.EMERGENCY_REVEAL_SECONDS,
+                   since_ago=humanize((now - g.since).total_seconds()) if g.since else "",
+                   copy_ago=humanize(g.copy.seconds) if g.copy and g.copy.seconds is not None else "")
     return render(request, f"emergency/{template}", context, status=status)
+
+
+def client_addr(request: HttpRequest) -> str:
+    """The user's address, for the lockout and the audit trail: behind the panel's trusted reverse proxies,
+    the address they saw, so that users behind one proxy are not locked out together."""
+    return client_address(request)
 
 
 def _audit(request: HttpRequest, operation: str, username: str, **fields) -> None:
     record_event(request.pair, operation, username, served_by=request.gate.secondary,
-           client_addr=request.META.get("REMOTE_ADDR", ""), **fields)
+                 client_addr=client_addr(request), **fields)
 
 
 def _session_user(request: HttpRequest) -> dict | None:
@@ -83,16 +92,22 @@ def emergency_page(need_user: bool = True, when_closed: bool = False):
             try:
                 return view(request, *args, **kwargs)
             except pymysql.MySQLError as exc:
-                log.warning("emergency access to %s: the secondary failed: %s", request.pair.name, exc)
-                return _render(request, "error.html", status=503,
-                               error=f"The secondary {request.gate.secondary} cannot be read: {exc.args[-1]}")
+                # The users learn that the copy cannot be read; the server's own words go to the operators.
+                log.warning("emergency access to %s: the secondary %s failed: %s", request.pair.name,
+                            request.gate.secondary, exc)
+                connect.forget_reach()  # the next request checks the secondary afresh
+                request.gate = Gate(False, COPY_UNREADABLE, request.gate.primary, request.gate.secondary,
+                                    web_url=request.access.web_url)
+                return _render(request, "closed.html", status=503)
         return wrapper
     return decorate
 
 
 @never_cache
 def index(request: HttpRequest) -> HttpResponse:
-    pairs = [a.pair for a in Access.objects.select_related("pair").order_by("pair__name")]
+    # An archived (deleted) pair keeps its Access row for the history, but is no longer offered.
+    pairs = [a.pair for a in Access.objects.select_related("pair").filter(pair__archived=False)
+             .order_by("pair__name")]
     if len(pairs) == 1:
         return redirect("emergency:accounts", pairs[0].pk)
     return render(request, "emergency/pick.html", {"pairs": pairs})
@@ -106,14 +121,15 @@ def login(request: HttpRequest) -> HttpResponse:
         return _render(request, "login.html")
     username, post = request.POST.get("username", "").strip(), request.POST
     outcome = connect.read(request.access, auth.authenticate, request.pair, request.access.schema, username,
-                           post.get("password", ""), post.get("code", ""), request.META.get("REMOTE_ADDR", ""))
+                           post.get("password", ""), post.get("code", ""), client_addr(request))
     try:
         if outcome.user is None:
             _audit(request, OutboxEvent.LOGIN_FAILED, username or "-", detail=outcome.detail)
             return _render(request, "login.html", status=401, error=outcome.error, username=username)
         _audit(request, OutboxEvent.LOGIN, username)
     except DatabaseError as exc:
-        return _render(request, "login.html", status=503, error=AUDIT_DOWN.format(exc), username=username)
+        log.warning("emergency access to %s: a login could not be audited: %s", request.pair.name, exc)
+        return _render(request, "login.html", status=503, error=AUDIT_DOWN, username=username)
     request.session.cycle_key()
     request.session[SESSION_KEY] = {"pair": request.pair.pk, "uid": outcome.user["id"], "username": username,
                                     "seen": time.time(), "at": time.time()}
@@ -137,21 +153,32 @@ def _accounts_page(request: HttpRequest, revealed: tuple[int, str] = (0, ""), er
 def reveal(request: HttpRequest, account_id: int) -> HttpResponse:
     user = request.vault_user
     row = connect.read(request.access, reader.account, request.access.schema, user["uid"], account_id)
-    if row is None:
-        raise Http404("no such account among those granted to you")
     fetch = request.headers.get("X-Emergency-Fetch") == "1"
+    if row is None:
+        # Asking for an account not granted is worth knowing about: audited before the refusal, like a retrieval.
+        try:
+            _audit(request, OutboxEvent.RETRIEVE_REFUSED, user["username"],
+                   detail=f"account id {account_id} is not granted to this user")
+        except DatabaseError as exc:
+            return _audit_down(request, fetch, exc)
+        raise Http404("no such account among those granted to you")
     try:
         _audit(request, OutboxEvent.RETRIEVE, user["username"], resource=row["resource"], account=row["login"])
     except DatabaseError as exc:
-        if fetch:
-            return _render(request, "_secret.html", status=503, error=AUDIT_DOWN.format(exc))
-        return _accounts_page(request, error=AUDIT_DOWN.format(exc))
+        return _audit_down(request, fetch, exc)
     log.info("emergency access to %s: %s retrieved the password of %s on %s", request.pair.name,
              user["username"], row["login"], row["resource"])
     secret = crypto.decrypt(row["secret"])
     if fetch:
         return _render(request, "_secret.html", secret=secret)
     return _accounts_page(request, revealed=(row["id"], secret))
+
+
+def _audit_down(request: HttpRequest, fetch: bool, exc: DatabaseError) -> HttpResponse:
+    log.warning("emergency access to %s: an audit event could not be recorded: %s", request.pair.name, exc)
+    if fetch:
+        return _render(request, "_secret.html", status=503, error=AUDIT_DOWN)
+    return _accounts_page(request, error=AUDIT_DOWN)
 
 
 @require_POST
@@ -178,6 +205,8 @@ def drill(request: HttpRequest, pair_id: int) -> HttpResponse:
     until = timezone.now() + timezone.timedelta(minutes=minutes)
     Drill.objects.create(pair=pair, opened_by=request.user.username, until=until,
                          reason=request.POST.get("reason", "")[:200])
-    record_event(pair, OutboxEvent.DRILL, request.user.username, client_addr=request.META.get("REMOTE_ADDR", ""),
-           detail=f"until {until:%Y-%m-%d %H:%M} UTC")
+    record_event(pair, OutboxEvent.DRILL, request.user.username, client_addr=client_addr(request),
+                 detail=f"until {until:%Y-%m-%d %H:%M} UTC")
+    if request.POST.get("back") == "pair":  # the button on the pair page: back there, showing the drill
+        return redirect(pair.get_absolute_url())
     return redirect("emergency:login", pair.pk)

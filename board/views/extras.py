@@ -11,7 +11,7 @@ from monitor.models import Pair
 def pair_extras(request: HttpRequest, pair: Pair) -> dict:
     from alerts.delivery import notifications_for_pair
     from alerts.flapping import is_flapping
-    from emergency.outbox import outbox_backlog
+    from emergency.outbox import pair_block
     from pairs.changes import changes_for_pair
 
     extras = {
@@ -20,8 +20,7 @@ def pair_extras(request: HttpRequest, pair: Pair) -> dict:
         "alert_flapping": is_flapping(pair),
         "changes": changes_for_pair(pair, 20),
     }
-    count, oldest = outbox_backlog(pair)
-    extras.update(outbox_count=count, outbox_oldest=oldest)
+    extras.update(pair_block(pair))  # the outbox backlog, its last delivery failure and the drill
     return extras
 
 

@@ -1,4 +1,4 @@
-// Emergency access: reveal a password on an explicit click, copy it, hide it again after 30 s.
+// Emergency access: reveal a password on an explicit click, copy it, hide it again after 30 s (counted down).
 (function () {
   "use strict";
   var hideTimers = new WeakMap();
@@ -7,10 +7,25 @@
     var shown = cell.querySelector(".em-revealed");
     if (!shown) return;
     var seconds = parseInt(shown.getAttribute("data-hide-after"), 10) || 30;
-    hideTimers.set(cell, setTimeout(function () {
+    var countdown = shown.querySelector(".em-countdown");
+    // Counted from a fixed end, not by decrements: a throttled background tab still shows the true time left.
+    var end = Date.now() + seconds * 1000;
+    var ticker = setInterval(function () {
+      var left = Math.max(0, Math.ceil((end - Date.now()) / 1000));
+      if (countdown) countdown.textContent = String(left);
+    }, 250);
+    hideTimers.set(cell, {ticker: ticker, timer: setTimeout(function () {
+      clearInterval(ticker);
       cell.textContent = "";
       if (form) cell.appendChild(form);  // the Reveal button again; the secret is gone from the page
-    }, seconds * 1000));
+    }, seconds * 1000)});
+  }
+
+  function stopHiding(cell) {
+    var timers = hideTimers.get(cell);
+    if (!timers) return;
+    clearInterval(timers.ticker);
+    clearTimeout(timers.timer);
   }
 
   document.addEventListener("submit", function (event) {
@@ -26,7 +41,7 @@
       return response.text();
     }).then(function (html) {
       if (html === null) return;
-      clearTimeout(hideTimers.get(cell));
+      stopHiding(cell);
       cell.innerHTML = html;
       hideLater(cell, form);
     }).catch(function () {

@@ -16,7 +16,7 @@ from emergency.models import Drill, OutboxEvent
 from hapanel.roles import ADMIN, add_to_role
 from monitor.probe.target import tls_context
 from monitor.targets import target_for
-from tests.emergency_steps import account_id, log_in, reveal_scenario, urls
+from tests.emergency_steps import account_id, log_in, plain, reveal_scenario, urls
 
 
 @pytest.fixture
@@ -38,7 +38,8 @@ def test_a_drill_is_opened_by_an_admin_only_and_audited(demo_vault, viewer, view
     add_to_role(viewer, ADMIN)
     assert viewer_client.post(f"/emergency/{pair.pk}/drill/", {"minutes": 10}).status_code == 302
     page = Client().get(urls(pair)["login"])
-    assert page.status_code == 200 and "drill window until" in page.content.decode()
+    assert page.status_code == 200
+    assert "An emergency drill is running, opened by victor, until" in plain(page.content.decode())
     assert ops(pair) == ["drill-open"] and Drill.objects.get().opened_by == viewer.username
 
 
@@ -133,6 +134,8 @@ def test_a_resource_not_granted_cannot_be_revealed(drill):
     assert alice.post(urls(pair)["reveal"].format(payroll)).status_code == 404
     assert alice.get(urls(pair)["reveal"].format(payroll)).status_code == 405  # reveal is POST only
     assert "password-retrieval" not in ops(pair)
+    refused = OutboxEvent.objects.get(operation="password-retrieval-refused")  # audited before the refusal
+    assert refused.username == "alice" and str(payroll) in refused.detail
 
 
 def test_the_secret_is_never_logged(drill, caplog, capfd):

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import base64
 import os
-from io import StringIO
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management import call_command
 from django.test import override_settings
 
 from emergency import crypto
 from emergency.models import Access, Drill, OutboxEvent
+from tests.emergency_steps import vault
 
 
 def key(kid: str) -> str:
@@ -37,18 +36,6 @@ def test_secrets_are_aes_gcm_under_a_key_id_and_old_keys_still_decrypt():
 def test_production_refuses_to_run_without_a_vault_key():
     with override_settings(VAULT_KEY="", DEVELOPMENT=False), pytest.raises(ImproperlyConfigured):
         crypto.encrypt("x")
-
-
-def vault(*args: str, **env: str) -> str:
-    out = StringIO()
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        call_command("vault", *args, stdout=out)
-    finally:
-        for k, v in old.items():
-            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
-    return out.getvalue()
 
 
 def test_vault_command_manages_users_secrets_grants_and_shows_the_audit(sandbox_pair, healthy, settings):

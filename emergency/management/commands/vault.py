@@ -14,7 +14,9 @@ import os
 from urllib.parse import unquote, urlparse
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.core.validators import URLValidator
 from django.utils import timezone
 
 from emergency import connect, local_vault, vault
@@ -24,7 +26,7 @@ from monitor.models import Node, Pair
 
 
 class Command(BaseCommand):
-    help = "Manage the vault on a pair's primary: init, useradd, passwd, secret-add, grant, audit, drill."
+    help = "Manage the vault on a pair's primary: init, useradd, passwd, secret-add, grant, audit, drill, set-url."
 
     def add_arguments(self, parser):
         parser.add_argument("--pair", help="pair name (default: the only pair)")
@@ -37,6 +39,10 @@ class Command(BaseCommand):
         init.add_argument("--writer-user", default="hapanel_audit", help="INSERT on <schema>.audit (primary)")
         init.add_argument("--writer-password-env", default="HAPANEL_VAULT_WRITER_PASSWORD")
         init.add_argument("--demo", action="store_true", help="sandbox only: seed the demo users and secrets")
+        init.add_argument("--web-url", default=None, help="the vault's own web address, shown on the closed page")
+        url = sub.add_parser("set-url", help="the vault's own web address, where the closed emergency page "
+                                             "sends users ('' to remove it)")
+        url.add_argument("web_url")
         user = sub.add_parser("useradd", help="add (or reset) a vault user")
         user.add_argument("username")
         user.add_argument("--password-env", default="")
@@ -63,9 +69,21 @@ class Command(BaseCommand):
         pair = self._pair(opts["pair"])
         if action == "drill":
             return self._drill(pair, opts["minutes"], opts["by"])
-        if action == "init":
-            return self._init(pair, opts)
+        if action == "set-url":
+            return self._set_url(pair, opts["web_url"])
         schema = Access.objects.filter(pair=pair).values_list("schema", flat=True).first() or settings.VAULT_SCHEMA
+        try:
+            if action == "init":
+                self._init(pair, opts)
+            else:
+                self._on_primary(pair, action, schema, opts)
+        except pymysql_errors() as exc:
+            raise CommandError(_one_line(pair, exc)) from None
+        if action == "init" and opts["web_url"] is not None:
+            self._set_url(pair, opts["web_url"])
+        return None
+
+    def _on_primary(self, pair: Pair, action: str, schema: str, opts: dict) -> None:
         conn = self._connect(pair, opts["dsn"])
         try:
             if action == "useradd":
@@ -91,6 +109,20 @@ class Command(BaseCommand):
                                       f"via {row['served_by'] or '-'} from {row['client_addr'] or '-'}")
         finally:
             conn.close()
+
+    def _set_url(self, pair: Pair, web_url: str) -> None:
+        access = Access.objects.filter(pair=pair).first()
+        if access is None:
+            raise CommandError(f"emergency access to {pair.name} is not set up: run `vault init` first")
+        if web_url:
+            try:
+                URLValidator(schemes=["http", "https"])(web_url)
+            except ValidationError:
+                raise CommandError(f"{web_url!r} is not an http(s) address") from None
+        access.web_url = web_url
+        access.save(update_fields=["web_url"])
+        self.stdout.write(f"the closed emergency page of {pair.name} sends users to {web_url}" if web_url
+                          else f"the closed emergency page of {pair.name} names no vault address")
 
     def _pair(self, name: str | None) -> Pair:
         pairs = Pair.objects.filter(name=name) if name else Pair.objects.all()
@@ -137,6 +169,25 @@ class Command(BaseCommand):
         Drill.objects.create(pair=pair, opened_by=by, until=until, reason="vault drill command")
         record_event(pair, OutboxEvent.DRILL, by, detail=f"until {until:%Y-%m-%d %H:%M} UTC")
         self.stdout.write(f"emergency access to {pair.name} open for a drill until {until:%Y-%m-%d %H:%M} UTC")
+
+
+def pymysql_errors() -> type[Exception]:
+    import pymysql  # loaded by the command, not with the URLconf
+
+    return pymysql.MySQLError
+
+
+def _one_line(pair: Pair, exc: Exception) -> str:
+    """A failure of the primary as one line: what failed, where, and the server's or the driver's words."""
+    from monitor.probe.errors import classify
+    from monitor.readings import Reach
+
+    reach, _, message = classify(exc)
+    where = pair.node(Node.PRIMARY).address
+    what = {Reach.REFUSED: "is down (connection refused)", Reach.TIMEOUT: "does not answer (timed out)",
+            Reach.AUTH: "refused the admin account", Reach.TLS: "failed the TLS handshake"}.get(
+        reach, "answered with an error")
+    return f"the primary of {pair.name} ({where}) {what}: {message}"
 
 
 def _read(env_name: str, prompt: str) -> str:
