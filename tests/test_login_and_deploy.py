@@ -191,3 +191,31 @@ def test_the_pages_run_under_the_policy_in_chromium(server, browser, output_dir)
         page.click("text=Test connection")
     page.screenshot(path=str(output_dir / "csp-test-connection.png"), full_page=True)
     assert violations == []
+
+
+# ---- a fresh machine: what `make run` and `make test` install -----------------------------------------------
+
+
+def _make_dry_run(target: str) -> str:
+    return subprocess.run(["make", "-n", target], cwd=settings.BASE_DIR, capture_output=True, text=True,
+                          check=True).stdout
+
+
+def _packages(target: str) -> set[str]:
+    return set(subprocess.run(["scripts/bootstrap.sh", "--packages", target], cwd=settings.BASE_DIR,
+                              capture_output=True, text=True, check=True).stdout.split())
+
+
+def test_make_run_installs_only_what_running_needs():
+    assert "bootstrap.sh run" in _make_dry_run("run")
+    assert _packages("run") == {"mariadb-server", "redis-server"}
+    assert {"chromium", "prometheus", "postgresql", "erlang-snmp", "snmptrapd"} <= _packages("test")
+
+
+def test_make_test_postgresql_role_can_create_the_test_databases():
+    import psycopg
+
+    url = next(word.split("=", 1)[1] for word in _make_dry_run("test-postgres").split()
+               if word.startswith("DATABASE_URL="))
+    with psycopg.connect(url, connect_timeout=5) as conn:
+        assert conn.execute("SELECT rolcreatedb FROM pg_roles WHERE rolname = current_user").fetchone() == (True,)
