@@ -3,7 +3,10 @@ audit-before-answer, no secret in any log, and no need for Redis."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import re
+import sqlite3
 import time
 
 import pymysql
@@ -12,6 +15,7 @@ from django.core.cache import caches
 from django.db import connection
 from django.test import Client, override_settings
 
+from emergency import auth
 from emergency.models import Drill, OutboxEvent
 from hapanel.roles import ADMIN, add_to_role
 from monitor.probe.target import tls_context
@@ -171,3 +175,85 @@ def test_login_and_reveal_work_with_redis_unreachable(demo_vault, healthy):
         text = reveal_scenario(Client(), pair, demo)
     assert demo.secrets[("firewall-hq", "admin")] in text
     assert ops(pair) == ["login", "password-retrieval", "logout"]
+
+
+def test_spellings_the_vault_takes_for_one_user_share_one_lockout(drill):
+    pair, demo = drill
+    client = Client()
+    # Each from its own address: only the per-user count can lock here.
+    for n, spelling in enumerate(["ALICE", "Alice", "alicé", "ÁLICE", " alice"]):
+        assert log_in(client, pair, spelling, "wrong", REMOTE_ADDR=f"10.0.0.{n}").status_code == 401
+    page = log_in(client, pair, "alice", demo.passwords["alice"], REMOTE_ADDR="10.0.1.1")
+    assert page.status_code == 401
+    assert re.search(r"Too many failed attempts .* try again after \d\d:\d\d:\d\d UTC\.", page.content.decode())
+    assert log_in(Client(), pair, "bob", "wrong", REMOTE_ADDR="10.0.1.2").status_code == 401  # bob is not locked
+    assert "Too many" not in log_in(Client(), pair, "bob", "wrong", REMOTE_ADDR="10.0.1.3").content.decode()
+
+
+def test_attempts_while_locked_do_not_extend_the_lock(drill):
+    pair, _ = drill
+    for n in range(5):
+        log_in(Client(), pair, "alice", "wrong", REMOTE_ADDR=f"10.0.2.{n}")
+    until = auth.locked_until(pair, "alice", "10.0.3.1")
+    assert until is not None
+    for n in range(3):
+        page = log_in(Client(), pair, "ALICE", "wrong", REMOTE_ADDR=f"10.0.3.{n}")
+        assert "Too many failed attempts" in page.content.decode()
+    assert auth.locked_until(pair, "alice", "10.0.3.9") == until
+    assert ops(pair).count("login-failed") == 8  # the refused attempts are still audited
+
+
+@override_settings(TRUSTED_PROXIES=["10.99.0.0/16"])
+def test_behind_a_trusted_proxy_the_lockout_counts_the_users_address(drill):
+    pair, demo = drill
+    via_proxy = {"REMOTE_ADDR": "10.99.0.1"}
+    for n in range(5):
+        log_in(Client(), pair, f"nobody{n}", "wrong", HTTP_X_FORWARDED_FOR="192.0.2.7", **via_proxy)
+    other = log_in(Client(), pair, "alice", demo.passwords["alice"], HTTP_X_FORWARDED_FOR="192.0.2.8", **via_proxy)
+    assert other.status_code == 302  # another user behind the same proxy is not locked out
+    locked = log_in(Client(), pair, "bob", "x", HTTP_X_FORWARDED_FOR="192.0.2.7", **via_proxy)
+    assert "Too many failed attempts" in locked.content.decode()
+    logins = OutboxEvent.objects.exclude(operation="drill-open")
+    assert set(logins.values_list("client_addr", flat=True)) == {"192.0.2.7", "192.0.2.8"}
+
+
+def test_a_locked_audit_table_answers_at_once(drill):
+    pair, demo = drill
+    client = Client()
+    log_in(client, pair, "alice", demo.passwords["alice"])
+    target = account_id(client.get(urls(pair)["home"]).content.decode(), "db-prod-eu", "root")
+    with _database_write_locked():
+        started = time.monotonic()
+        shown = client.post(urls(pair)["reveal"].format(target), headers={"X-Emergency-Fetch": "1"})
+        took = time.monotonic() - started
+    assert shown.status_code == 503 and "could not be recorded" in shown.content.decode()
+    assert demo.secrets[("db-prod-eu", "root")] not in shown.content.decode()
+    assert took < 5, f"the refusal took {took:.1f} s"
+    assert client.post(urls(pair)["reveal"].format(target)).status_code == 200
+
+
+@contextlib.contextmanager
+def _database_write_locked():
+    """Another writer of the panel's database holds its write lock, as a long transaction elsewhere would."""
+    if connection.vendor == "sqlite":
+        other = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        return
+    from django.db import connections
+
+    alias = "outbox-lock"
+    connections.settings[alias] = connections.settings["default"]
+    other = connections[alias]
+    try:
+        with other.cursor() as cur:
+            cur.execute("BEGIN")
+            cur.execute("LOCK TABLE emergency_outboxevent IN EXCLUSIVE MODE")
+            yield
+            cur.execute("ROLLBACK")
+    finally:
+        other.close()
