@@ -10,6 +10,7 @@ account must not reset an address that is guessing others).
 from __future__ import annotations
 
 import hashlib
+import logging
 
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
@@ -18,6 +19,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
 from hapanel.client_address import client_address
+
+log = logging.getLogger(__name__)
 
 
 def _keys(request: HttpRequest | None, username: str) -> list[tuple[str, int]]:
@@ -48,19 +51,33 @@ def succeeded(username: str) -> None:
     cache.delete(_keys(None, username)[0][0])
 
 
+def _locked_or_open(request: HttpRequest | None, username: str) -> bool:
+    """`locked`, but open while the cache is unreachable: an operator must still be able to log in to the
+    panel in the middle of an outage, and the password check itself still runs."""
+    try:
+        return locked(request, username)
+    except Exception:  # noqa: BLE001 (whatever the cache client raises)
+        log.warning("login throttling skipped: the cache does not answer", exc_info=True)
+        return False
+
+
+def _count(request: HttpRequest | None, username: str, ok: bool) -> None:
+    try:
+        succeeded(username) if ok else failed(request, username)
+    except Exception:  # noqa: BLE001
+        log.warning("login throttling skipped: the cache does not answer", exc_info=True)
+
+
 class ThrottledModelBackend(ModelBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
         if username is None:
             username = kwargs.get(self._username_field(), "")
-        if locked(request, username or ""):
+        if _locked_or_open(request, username or ""):
             if request is not None:
                 request.login_locked = True  # the login page says why, instead of "wrong password"
             raise PermissionDenied("too many failed logins")  # stops every backend: no password check
         user = super().authenticate(request, username=username, password=password, **kwargs)
-        if user is None:
-            failed(request, username or "")
-        else:
-            succeeded(username or "")
+        _count(request, username or "", user is not None)
         return user
 
     @staticmethod

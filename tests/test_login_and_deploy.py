@@ -65,6 +65,18 @@ def test_attempts_while_locked_do_not_extend_the_lock(db, flush_redis):
              "the lock to end while locked attempts keep coming")
 
 
+def test_logins_still_work_while_the_cache_is_down(db):
+    from tests.services import free_port
+
+    make_user("alice", VIEWER)
+    down = {"default": {**settings.CACHES["default"], "LOCATION": f"redis://127.0.0.1:{free_port()}/0"}}
+    with override_settings(CACHES=down):
+        client = Client()
+        assert "Wrong username or password" in log_in(client, "alice", "guess")
+        log_in(client, "alice", "pw-alice")
+        assert logged_in(client)
+
+
 @override_settings(LOGIN_ADDRESS_FAILURES=3, TRUSTED_PROXIES=["10.0.0.0/24"])
 def test_an_address_is_locked_across_user_names_behind_a_trusted_proxy(db, flush_redis):
     make_user("alice", VIEWER)
