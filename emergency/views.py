@@ -86,7 +86,8 @@ def emergency_page(need_user: bool = True, when_closed: bool = False):
             request.gate = gate(request.pair)
             request.vault_user = _session_user(request)
             if not request.gate.open and not when_closed:
-                return _render(request, "closed.html", status=403)
+                # 503 when the copy cannot be read: the service is down, not refused on purpose.
+                return _render(request, "closed.html", status=503 if request.gate.why == COPY_UNREADABLE else 403)
             if need_user and request.vault_user is None:
                 return redirect("emergency:login", pair_id)
             try:
