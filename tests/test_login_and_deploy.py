@@ -231,3 +231,10 @@ def test_make_test_postgresql_role_can_create_the_test_databases():
                if word.startswith("DATABASE_URL="))
     with psycopg.connect(url, connect_timeout=5) as conn:
         assert conn.execute("SELECT rolcreatedb FROM pg_roles WHERE rolname = current_user").fetchone() == (True,)
+
+
+def test_the_deployment_example_requires_the_vault_key_its_start_up_checks():
+    import yaml
+
+    env = yaml.safe_load((settings.BASE_DIR / "docker-compose.yml").read_text())["x-hapanel-env"]
+    assert env["HAPANEL_VAULT_KEY"].startswith("${HAPANEL_VAULT_KEY:?")
