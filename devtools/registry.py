@@ -16,8 +16,8 @@ def register(sandbox: SandboxPair, name: str = "sandbox", **pair_fields: object)
     )
     ca = sandbox.ca_file.read_text()
     for spec in sandbox.nodes():
-        node, _ = Node.objects.get_or_create(pair=pair, role=spec.role, defaults={"host": "127.0.0.1"})
-        node.host, node.port = "127.0.0.1", spec.port
+        node, _ = Node.objects.get_or_create(pair=pair, role=spec.role, defaults={"host": spec.monitor_ip})
+        node.host, node.port = spec.monitor_ip, spec.port
         node.known_as = spec.repl_ip
         node.monitor_user = MONITOR_USER
         node.set_password(sandbox.monitor_password)

@@ -94,29 +94,36 @@ REMEDIATION: dict[str, str] = {
 SUMMARY: dict[str, str] = {
     "link-up": "Link {direction} is up: the {replica}'s IO thread is Yes, heartbeat {age}",
     "link-up-blind": (
-        "Link {direction} is up as far as the {replica} can tell (IO thread Yes); the monitor cannot reach "
-        "the {source} ({source_reach})"
+        "Link {direction} is up as far as the {replica} can tell (IO thread Yes); the {source} is unreachable "
+        "from the panel ({source_reach})"
     ),
     "link-up-lagging": (
         "Link {direction} is up but the {replica} is {sbm} s behind: heartbeat {age} (the SQL thread "
         "is behind)"
     ),
     "replica-blind": (
-        "The monitor cannot read the {replica} ({replica_reach}), but the {source} still replicates from it, "
-        "so the link between them is up; {direction} itself cannot be checked"
+        "The {replica} is unreachable from the panel ({replica_reach}), but the {source} still replicates from "
+        "it, so the link between them is up; {direction} itself cannot be checked"
     ),
-    "source-down": (
-        "The {source} ({source_addr}) is down: connection refused; the "
-        "{replica}'s IO thread is {io_desc}"
-    ),
+    "source-down": "The {source} ({source_addr}) is down: connection refused; {replica_view}",
     "source-down-by-replica": (
-        "The {source} ({source_addr}) looks down: the {replica}'s IO thread is {io_desc} ({io_error}) "
-        "and the "
-        "monitor cannot reach it either ({source_reach})"
+        "The {source} ({source_addr}) looks down: {replica_view} ({io_error}) and the monitor cannot reach it "
+        "either ({source_reach})"
+    ),
+    "source-silent": (
+        "The {source} ({source_addr}) is down or cut off from everyone: it does not answer the monitor "
+        "({source_reach}) and {replica_view}"
+    ),
+    "source-isolated": (
+        "The {source} ({source_addr}) is cut off from the {replica} and from the monitor ({source_reach}): "
+        "{replica_view}; it is down, or alive beyond a partition"
+    ),
+    "source-back": (
+        "The {source} ({source_addr}) answers again after being down; the {replica}'s IO thread is {io_desc} "
+        "and reconnects within MASTER_CONNECT_RETRY"
     ),
     "replica-down": (
-        "The {replica} ({replica_addr}) is down: connection refused; "
-        "nothing is replicated {direction}"
+        "The {replica} ({replica_addr}) is down: {replica_how}; nothing is replicated {direction}"
     ),
     "replica-unreachable": (
         "The monitor cannot read the {replica} ({replica_addr}): {replica_reach}{replica_error}; the "
@@ -124,8 +131,8 @@ SUMMARY: dict[str, str] = {
         "{direction} is unknown"
     ),
     "source-hung": (
-        "The {source} ({source_addr}) looks hung: the monitor's connection timed out and the {replica}'s IO "
-        "thread is {io_desc}"
+        "The {source} ({source_addr}) looks hung: it accepts the monitor's connection but does not answer, "
+        "and {replica_view}"
     ),
     "link-cut-stale": (
         "Link {direction} is cut: the heartbeat on the {replica} is {age} old although the monitor "

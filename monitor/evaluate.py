@@ -2,7 +2,9 @@
 
 Pure: no Django, no sockets, no clock. Each direction (source -> replica) is judged on its own, trusting
 first the replica's threads, then the heartbeat, then the monitor's own connections (the order measured on
-MariaDB, in docs/architecture.md); the pair takes the worst direction. A value the rules cannot interpret
+MariaDB, in docs/architecture.md); the pair takes the worst direction. The monitor's own failure to reach a
+node (refused, timed out, unroutable) is evidence about the monitor's path: where the node's peer can be
+read, the peer's view decides whether the node is gone. A value the rules cannot interpret
 gives `Unknown`/`unreadable`, never an exception: the poller must not crash on a new server's answer.
 """
 
@@ -29,6 +31,11 @@ from monitor.vocabulary import Status
 
 IO_STATES = ("Yes", "Connecting", "Preparing", "No")
 NETWORK_ERRNOS = frozenset({0, 2002, 2003, 2005, 2006, 2013})  # "cannot reach the source", by family
+# The monitor's path failed: a firewall, a moved port or a dead host look the same from here.
+PATH_FAILURES = (Reach.REFUSED, Reach.TIMEOUT, Reach.ERROR)
+# A living source sends its replica something (events, or a heartbeat event when idle) every heartbeat
+# period; nothing for this many periods, while the monitor kept reading, is a silent source.
+QUIET_PERIODS = 2.5
 FATAL_IO = {2026: C.TLS_FAILURE, 1045: C.AUTH_FAILURE, 1236: C.BINLOG_MISSING}
 _CHANNEL_EVIDENCE = ("source_host", "source_port", "io_running", "sql_running", "last_io_errno",
                      "last_io_error", "last_sql_errno", "last_sql_error", "seconds_behind")
@@ -44,6 +51,7 @@ class Direction:
     rep_role: str
     topology: str
     reverse_io_yes: bool = False  # bidirectional: the source pulls from this replica (IO Yes), so it is up
+    previous_cause: str = ""  # the pair's HA cause before this poll ("" when not known)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -90,13 +98,19 @@ def _v(status: Status, cause: str, case: str, d: Direction, ch: ReplicationChann
     ev = {k: plain_value(v) for k, v in ev.items()}
     age = ev.get("heartbeat_age")
     errno = ev.get("last_io_errno")
+    quiet = ev.get("source_quiet_for")
+    io_desc = f"{ev.get('io_running')} ({errno})" if errno else ev.get("io_running")
+    replica_view = (f"the {d.rep_role} has received nothing from it for {quiet:.1f} s (its IO thread still says "
+                    "Yes)" if ev.get("io_running") == "Yes" and isinstance(quiet, float)
+                    else f"the {d.rep_role}'s IO thread is {io_desc}")
     ctx = dict(ev, replica=d.rep_role, replica_addr=rep.address, replica_reach=ev["reach"],
                replica_error=f": {rep.error}" if rep.error else "", source_addr=src.address,
                source_reach=ev["source_reach"], topology=d.topology, io_errno=errno,
                io_error=str(ev.get("last_io_error", ""))[:200], sql_errno=ev.get("last_sql_errno"),
                sql_error=str(ev.get("last_sql_error", ""))[:200], sbm=ev.get("seconds_behind"),
                age=f"{age:.1f} s" if isinstance(age, float) else "not available",
-               io_desc=f"{ev.get('io_running')} ({errno})" if errno else ev.get("io_running"),
+               io_desc=io_desc, replica_view=replica_view,
+               replica_how="connection refused" if rep.reach == Reach.REFUSED else f"{rep.reach} from the monitor",
                source_seen="both nodes" if src.reach == Reach.OK
                else f"only the {d.rep_role} (the {d.src_role}: {ev['source_reach']})")
     return Verdict(status, cause, causes.summary(case, ctx), causes.remediation(cause, ctx), ev)
@@ -104,7 +118,7 @@ def _v(status: Status, cause: str, case: str, d: Direction, ch: ReplicationChann
 
 def _reach_cause(node: NodeReading, role: str) -> str:
     reach = reach_of(node)
-    return {Reach.REFUSED: C.for_role(role, "down"), Reach.AUTH: C.MONITOR_AUTH_FAILURE,
+    return {Reach.AUTH: C.MONITOR_AUTH_FAILURE,
             Reach.TLS: C.MONITOR_TLS_FAILURE}.get(reach, C.for_role(role, "unreachable"))
 
 
@@ -112,6 +126,30 @@ def _no_channel(d: Direction) -> Verdict:
     if d.replica.parse_error:  # it may have a channel the probe could not parse
         return _v(Status.UNKNOWN, C.UNREADABLE, C.UNREADABLE, d, detail=d.replica.parse_error)
     return _v(Status.FAILED, C.NOT_CONFIGURED, C.NOT_CONFIGURED, d)
+
+
+def _replica_refused(errno: int, message: object) -> bool:
+    """The replica's last connect to its source was refused or reset: the source's port was closed to it."""
+    found = _INNER_ERRNO.search(message if isinstance(message, str) else "")
+    inner = int(next(g for g in found.groups() if g)) if found else None
+    return (errno, inner) in ((2003, 111), (2013, 104))
+
+
+def _lost_source(d: Direction, replica_refused: bool) -> tuple[str, str]:
+    """Neither the monitor nor the replica reaches the source: what the pair has lost."""
+    src = d.source
+    if reach_of(src) == Reach.TIMEOUT and src.errno == 2013:  # TCP accepted, then not a word: a hung server
+        return C.for_role(d.src_role, "hung"), "source-hung"
+    if reach_of(src) == Reach.REFUSED:  # its port is closed to everyone: the process is gone
+        return C.for_role(d.src_role, "down"), "source-down"
+    if replica_refused:
+        return C.for_role(d.src_role, "down"), "source-down-by-replica"
+    # Silence on both paths: the host is off, or cut from both. The rules take the panel to sit on the
+    # primary's side of the network: a silent primary is gone for everyone, a silent secondary may be
+    # alive on the far side of a partition, and the pair has lost the link to it.
+    if d.src_role == "primary":
+        return C.PRIMARY_DOWN, "source-silent"
+    return C.LINK_CUT, "source-isolated"
 
 
 def _link_down_cause(io: str, errno: int, message: object, d: Direction) -> tuple[str, str]:
@@ -123,31 +161,48 @@ def _link_down_cause(io: str, errno: int, message: object, d: Direction) -> tupl
             return C.STOPPED_BY_OPERATOR, "io-stopped"
         if errno not in NETWORK_ERRNOS:
             return C.IO_ERROR, C.IO_ERROR
+    refused = _replica_refused(errno, message)
     src_reach = reach_of(d.source)
-    if src_reach == Reach.TIMEOUT:
-        return C.for_role(d.src_role, "hung"), "source-hung"
     if src_reach == Reach.OK:
+        # A source that was down and answers again: its replica reconnects within MASTER_CONNECT_RETRY,
+        # and until then its last error still says refused (or nothing yet). That is the end of the
+        # outage, not a cut link; a cut would end the replica's next attempt in a timeout instead.
+        if d.previous_cause == C.for_role(d.src_role, "down") and (refused or errno == 0):
+            return C.for_role(d.src_role, "down"), "source-back"
         return C.LINK_CUT, "link-down"
-    # The monitor cannot see the source (auth/tls/error): trust the replica's errno family; a refused or a
-    # reset connection means a dead source.
-    found = _INNER_ERRNO.search(message if isinstance(message, str) else "")
-    inner = int(next(g for g in found.groups() if g)) if found else None
-    if (errno, inner) in ((2003, 111), (2013, 104)):
+    if src_reach in PATH_FAILURES:
+        return _lost_source(d, refused)
+    # The monitor's own login fails (auth/tls): trust the replica's errno family.
+    if refused:
         return C.for_role(d.src_role, "down"), "source-down-by-replica"
     return C.LINK_CUT, "link-down"
+
+
+def _quiet(ch: ReplicationChannel) -> float | None:
+    """Seconds the replica has received nothing from its source beyond what a living source allows."""
+    quiet, period = as_num(ch.quiet_for), as_num(ch.heartbeat_period)
+    if quiet is None or period is None or period <= 0 or quiet <= QUIET_PERIODS * period:
+        return None
+    return quiet
+
+
+def _unreachable_warning(node: NodeReading, role: str, peer_role: str) -> str:
+    return (f"the {role} ({node.address}) is unreachable from the panel ({node.reach}"
+            f"{': ' if node.error else ''}{node.error}), but the {peer_role} still replicates from it")
 
 
 def _ha(d: Direction, r: PairReadings) -> Verdict:
     """Is the link of this direction up?"""
     src, rep = d.source, d.replica
     if reach_of(rep) != Reach.OK:
-        if reach_of(rep) == Reach.REFUSED:
-            return _v(Status.FAILED, C.for_role(d.rep_role, "down"), "replica-down", d)
         if d.reverse_io_yes:  # the node is up and pulls from its peer: the link between them exists
-            d.warnings.append(f"the {d.rep_role} ({rep.address}) is unreachable from the monitor "
-                              f"({rep.reach}), but the {d.src_role} still replicates from it: "
-                              f"{d.label} cannot be checked")
+            d.warnings.append(_unreachable_warning(rep, d.rep_role, d.src_role) + f": {d.label} cannot be "
+                              "checked")
             return _v(Status.ALIVE, C.OK, "replica-blind", d)
+        if reach_of(rep) == Reach.REFUSED and d.topology == "one-way":
+            # Nothing else sees a one-way pair's replica: its refused port is the only sign it is gone.
+            return _v(Status.FAILED, C.for_role(d.rep_role, "down"), "replica-down", d)
+        # Bidirectional: the node is also a replica; the other direction judges it by its peer's view.
         return _v(Status.UNKNOWN, _reach_cause(rep, d.rep_role), "replica-unreachable", d)
     ch = channel_of(rep)
     if ch is None:
@@ -155,9 +210,7 @@ def _ha(d: Direction, r: PairReadings) -> Verdict:
     io = as_state(ch.io_running, IO_STATES, "io_running")
     errno = as_int(ch.last_io_errno, "last_io_errno")
     hb, age, why = _heartbeat(d, r)
-    ev = {"heartbeat": hb, "heartbeat_age": age}
-    if reach_of(src) == Reach.REFUSED:  # refused in ms: the process is gone, though the IO thread may not know
-        return _v(Status.FAILED, C.for_role(d.src_role, "down"), "source-down", d, ch, **ev)
+    ev = {"heartbeat": hb, "heartbeat_age": age, "source_quiet_for": as_num(ch.quiet_for)}
     if hb == "missing":
         d.warnings.append(f"heartbeat missing on the {d.rep_role} ({rep.address}): {why}: "
                           "falling back to replica threads")
@@ -166,8 +219,13 @@ def _ha(d: Direction, r: PairReadings) -> Verdict:
         cause, case = _link_down_cause(io, errno, ch.last_io_error, d)
         return _v(Status.FAILED, cause, case, d, ch, **ev)
     if reach_of(src) != Reach.OK:
-        d.warnings.append(f"{d.src_role} unreachable from the monitor ({src.reach}{': ' if src.error else ''}"
-                          f"{src.error}), the {d.rep_role} still replicates from it")
+        quiet = _quiet(ch)
+        if quiet is not None and reach_of(src) in PATH_FAILURES:
+            # The IO thread still says Yes, but the source has sent nothing for several heartbeat periods:
+            # the replica lost it too, before slave_net_timeout makes its IO thread admit it.
+            cause, case = _lost_source(d, False)
+            return _v(Status.FAILED, cause, case, d, ch, **ev)
+        d.warnings.append(_unreachable_warning(src, d.src_role, d.rep_role))
         return _v(Status.ALIVE, C.OK, "link-up-blind", d, ch, **ev)
     if hb != "stale":
         return _v(Status.ALIVE, C.OK, "link-up", d, ch, **ev)
@@ -304,15 +362,30 @@ def _warnings(r: PairReadings, dirs: list[Direction]) -> list[str]:
     return out
 
 
-def _evaluate(r: PairReadings) -> PairHealth:
+def _confirmed_down(ha: list[Verdict], dirs: list[Direction]) -> None:
+    """A node its peer confirmed gone is also the replica of the other direction: that one is down too,
+    not merely unreadable."""
+    down = {v.cause for v in ha if v.status == Status.FAILED}
+    for i, d in enumerate(dirs):
+        try:
+            unreadable = reach_of(d.replica) in PATH_FAILURES
+        except Unreadable:
+            continue
+        cause = C.for_role(d.rep_role, "down")
+        if ha[i].status == Status.UNKNOWN and unreadable and cause in down:
+            ha[i] = _v(Status.FAILED, cause, "replica-down", d)
+
+
+def _evaluate(r: PairReadings, previous_cause: str = "") -> PairHealth:
     topology = r.topology.strip().lower() if isinstance(r.topology, str) else r.topology
     if topology not in ("one-way", "bidirectional"):
         raise Unreadable(f"topology={r.topology!r}")
     if reach_of(r.primary) != Reach.OK and reach_of(r.secondary) != Reach.OK:
         return _neither(r)
-    dirs = [Direction(r.primary, r.secondary, "primary", "secondary", topology)]
+    dirs = [Direction(r.primary, r.secondary, "primary", "secondary", topology, previous_cause=previous_cause)]
     if topology == "bidirectional":
-        dirs.append(Direction(r.secondary, r.primary, "secondary", "primary", topology))
+        dirs.append(Direction(r.secondary, r.primary, "secondary", "primary", topology,
+                              previous_cause=previous_cause))
         for d, rev in ((dirs[0], dirs[1]), (dirs[1], dirs[0])):
             try:
                 ch = channel_of(rev.replica) if rev.replica.reach == Reach.OK else None
@@ -320,6 +393,7 @@ def _evaluate(r: PairReadings) -> PairHealth:
             except Unreadable:
                 pass
     ha = [_guarded(_ha, d, r) for d in dirs]
+    _confirmed_down(ha, dirs)
     repl = [_guarded(_replication, d) for d in dirs]
     warnings = [w for d in dirs for w in d.warnings] + _warnings(r, dirs)
     ages = [a for d in dirs if d.replica.reach == Reach.OK and isinstance(d.replica.peer_heartbeat, Heartbeat)
@@ -375,9 +449,13 @@ def next_state(health: PairHealth, previous: dict | None = None) -> dict:
 
 
 def evaluate(readings: PairReadings, previous: dict | None = None) -> PairHealth:
-    """The pair's HA and replication verdicts, warnings and lag for one poll; never raises."""
+    """The pair's HA and replication verdicts, warnings and lag for one poll; never raises.
+
+    `previous` is what the pair showed before (statuses, HA cause, debounce counters): the debounce needs
+    it, and so does a source that comes back, whose outage keeps its cause until its replica reconnects."""
+    cause = previous.get("ha_cause") if isinstance(previous, dict) else None
     try:
-        health = _evaluate(readings)
+        health = _evaluate(readings, cause if isinstance(cause, str) else "")
     except Exception as exc:  # design §5: a bad server answer gives Unknown, never a crash
         return _unreadable_health(exc)
     try:

@@ -131,7 +131,7 @@ def _failed(pair: Pair, nodes: dict[str, Node], exc: Exception) -> _Measured:
 
 def _previous(pair: Pair) -> dict:
     return {
-        "ha": pair.ha_status, "replication": pair.repl_status, "debounce": pair.debounce,
+        "ha": pair.ha_status, "ha_cause": pair.ha_cause, "replication": pair.repl_status, "debounce": pair.debounce,
         "ha_failing_polls": pair.ha_failing, "replication_failing_polls": pair.repl_failing,
     }
 

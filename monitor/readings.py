@@ -42,6 +42,11 @@ class ReplicationChannel:
     ssl_allowed: bool | None = None  # Master_SSL_Allowed
     connect_retry: int | None = None
     heartbeat_period: float | None = None
+    received_heartbeats: int | None = None  # Slave_received_heartbeats (MariaDB)
+    read_position: str = ""  # Master_Log_File:Read_Master_Log_Pos: what the IO thread has received
+    # Seconds the replica has received nothing from its source (no heartbeat event, no position moved), as
+    # the monitor saw it between its own reads; None when the server shows neither counter.
+    quiet_for: float | None = None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import time
 from typing import TYPE_CHECKING
 
 from devtools.sandbox import process
+from devtools.sandbox.netlab import NET_FAULTS, NODE_FAULTS
 from devtools.sandbox.process import SandboxError
 
 if TYPE_CHECKING:
@@ -23,7 +24,10 @@ FAULTS = {
     "break-replication": "make the secondary's SQL thread stop on a duplicate key (error 1062)",
     "stop-io": "STOP SLAVE IO_THREAD on the secondary, as an operator would",
 }
+# Only in the network lab (`sandbox up --hosts`): faults of network paths, see netlab.py.
+LAB_FAULTS = {name: f"{text} (network lab only)" for name, text in NET_FAULTS.items()}
 DIRECTIONS = ("both", "to-secondary", "to-primary")
+ROLES = ("primary", "secondary")
 
 
 def _chain(pair: SandboxPair) -> str:
@@ -72,14 +76,29 @@ def _cut(pair: SandboxPair, direction: str) -> str:
     )
 
 
-def inject(pair: SandboxPair, name: str, direction: str = "both") -> str:
-    if name not in FAULTS:
-        raise SandboxError(f"unknown fault {name!r}: valid faults are {', '.join(FAULTS)}")
+def inject(pair: SandboxPair, name: str, direction: str = "both", node: str = "primary") -> str:
+    if name not in FAULTS and name not in LAB_FAULTS:
+        raise SandboxError(f"unknown fault {name!r}: valid faults are {', '.join([*FAULTS, *LAB_FAULTS])}")
     if not pair.state:
         raise SandboxError("no sandbox pair is running: run `manage.py sandbox up` first")
+    if name in LAB_FAULTS and not pair.hosts:
+        raise SandboxError(f"{name} acts on the network lab: start the pair with `manage.py sandbox up --hosts`")
+    if node not in ROLES:
+        raise SandboxError(f"unknown node {node!r}: use primary or secondary")
     pid = pair.pid("primary")
     record: dict = {"name": name, "at": time.time()}
-    if name in ("crash-primary", "stop-primary", "hang-primary"):
+    if name in LAB_FAULTS:
+        did = pair.lab.inject(name, node if name in NODE_FAULTS else None)
+        if name in NODE_FAULTS:
+            record["node"] = node
+    elif name == "cut-link" and pair.hosts:
+        # In the lab replication has no address of its own: drop the nodes' packets to each other only.
+        if direction != "both":
+            raise SandboxError("in the network lab cut-link cuts both directions: omit --direction")
+        pair.lab.drop("secondary", [pair.lab.ip("primary")])
+        did = "replication link cut: the nodes' packets to each other are dropped"
+        record["direction"] = direction
+    elif name in ("crash-primary", "stop-primary", "hang-primary"):
         if not pair.running("primary"):
             raise SandboxError("the primary is not running: run `manage.py sandbox heal` first")
         if name == "crash-primary":
@@ -118,6 +137,8 @@ def heal(pair: SandboxPair, timeout: float | None = None) -> str:
         raise SandboxError("no sandbox pair is running: run `manage.py sandbox up` first")
     did = []
     clear_link_rules(pair)
+    if pair.hosts:
+        pair.lab.heal()
     for spec in pair.nodes():
         pid = pair.pid(spec.role)
         state = process.state_of(pid) if pid else ""
@@ -133,8 +154,8 @@ def heal(pair: SandboxPair, timeout: float | None = None) -> str:
             pair.sql("secondary", "SET sql_log_bin = 0",
                      f"DELETE FROM hapanel_sandbox.drill WHERE id = {int(record['key'])}")
             did.append("removed the conflicting row on the secondary")
-        if record["name"] == "cut-link":
-            did.append("removed the iptables rules")
+        if record["name"] == "cut-link" or record["name"] in LAB_FAULTS:
+            did.append(f"undid {record['name']} (iptables rules, netem)")
     for spec in pair.nodes():
         pair.sql(spec.role, "START SLAVE")
     pair.faults.clear()

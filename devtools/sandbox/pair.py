@@ -3,6 +3,9 @@
 Each node listens on 127.0.0.1 for the monitor and on a second loopback address that only
 replication uses (127.0.0.2 for the primary, 127.0.0.3 for the secondary), so a link cut can be
 injected with iptables while the monitor still reaches both nodes, as a WAN cut would.
+
+With `hosts=True` (the network lab, `netlab.py`) each node runs in a network namespace of its own
+instead, with one address on a bridge that the panel, replication and the network faults all use.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 import pymysql
 
 from devtools.sandbox import certs, process
+from devtools.sandbox.netlab import NetLab
 from devtools.sandbox.process import SandboxError
 from monitor import server_sql
 
@@ -37,6 +41,7 @@ class NodeSpec:
     port: int
     repl_ip: str  # the address replication (and only replication) uses
     folder: Path
+    monitor_ip: str = "127.0.0.1"  # the address the panel reaches the node at
 
     @property
     def cnf(self) -> Path:
@@ -52,19 +57,34 @@ class NodeSpec:
 
 
 class SandboxPair:
-    def __init__(self, folder: Path, port: int = 3407, tuned: bool = True, replicate: bool = True) -> None:
+    def __init__(self, folder: Path, port: int = 3407, tuned: bool = True, replicate: bool = True,
+                 hosts: bool = False) -> None:
         self.folder = Path(folder).resolve()
         self.tuned = tuned
         # replicate=False: bare nodes (no replication options, accounts or CHANGE MASTER), with the
         # certificates written to pki/, for tests that set replication up themselves.
         self.replicate = replicate
-        self.primary = NodeSpec("primary", 1, port, "127.0.0.2", self.folder / "primary")
-        self.secondary = NodeSpec("secondary", 2, port + 1, "127.0.0.3", self.folder / "secondary")
         self.pki = self.folder / "pki"
         self.state_file = self.folder / "state.json"
         self.state: dict = self._load_state()
-        if self.state:
+        if self.state:  # a running pair keeps the mode it was started in, whatever this caller asked
             self.tuned = self.state.get("tuned", tuned)
+            hosts = self.state.get("hosts", False)
+        self.hosts = hosts
+        self.lab = NetLab(port)
+        if hosts:
+            self.primary = NodeSpec("primary", 1, port, self.lab.ip("primary"), self.folder / "primary",
+                                    self.lab.ip("primary"))
+            self.secondary = NodeSpec("secondary", 2, port + 1, self.lab.ip("secondary"),
+                                      self.folder / "secondary", self.lab.ip("secondary"))
+        else:
+            self.primary = NodeSpec("primary", 1, port, "127.0.0.2", self.folder / "primary")
+            self.secondary = NodeSpec("secondary", 2, port + 1, "127.0.0.3", self.folder / "secondary")
+
+    @property
+    def client_hosts(self) -> str:
+        """The host part of the servers' accounts: where the panel and the peer connect from."""
+        return f"{self.lab.subnet}.%" if self.hosts else "127.%"
 
     # ---- state -------------------------------------------------------------------------------
     def _load_state(self) -> dict:
@@ -143,10 +163,14 @@ class SandboxPair:
         from devtools.sandbox.faults import clear_link_rules
 
         clear_link_rules(self)  # a cut left behind by a run that was killed would break the new pair
+        if self.hosts:
+            self.lab.create()  # removes what an interrupted lab left, then builds bridge and namespaces
         try:
             self._create()
         except BaseException:
             self._kill_all()
+            if self.hosts:
+                self.lab.destroy()
             raise
         elapsed = time.monotonic() - started
         self.state["up_seconds"] = round(elapsed, 2)
@@ -155,6 +179,10 @@ class SandboxPair:
 
     def _addresses(self) -> str:
         p, s = self.nodes()
+        if self.hosts:
+            return f"network lab: primary {p.monitor_ip}:{p.port} (namespace {self.lab.netns('primary')}), " \
+                   f"secondary {s.monitor_ip}:{s.port} (namespace {self.lab.netns('secondary')}), panel " \
+                   f"{self.lab.panel_ip} on bridge {self.lab.bridge}, {'tuned' if self.tuned else 'untuned'}"
         return f"primary 127.0.0.1:{p.port} (replication {p.repl_ip}), secondary 127.0.0.1:{s.port} " \
                f"(replication {s.repl_ip}), {'tuned' if self.tuned else 'untuned'}"
 
@@ -173,7 +201,9 @@ class SandboxPair:
         self.mariadbd = process.find_binary("mariadbd")
         self.install_db = process.find_binary("mariadb-install-db")
         self.user, self.uid, self.gid = process.run_as()
-        for spec in self.nodes():
+        if self.hosts:
+            self._kill_lab_leftovers()
+        for spec in self.nodes() if not self.hosts else ():  # a fresh namespace has every port free
             for ip in ("127.0.0.1", spec.repl_ip):
                 if process.port_in_use(ip, spec.port):
                     raise SandboxError(
@@ -197,10 +227,18 @@ class SandboxPair:
                     )
             shutil.rmtree(self.folder)  # leftovers of a failed start, nothing runs there
 
+    def _kill_lab_leftovers(self) -> None:
+        """A mariadbd of ours still running in a namespace of an interrupted lab holds its data open."""
+        for spec in self.nodes():
+            for pid in self.lab.pids(spec.role):
+                if process.is_ours(pid, str(spec.cnf)):
+                    process.stop(pid, str(spec.cnf))
+
     def _create(self) -> None:
         self.folder.mkdir(parents=True)
         self.state = {
             "tuned": self.tuned,
+            "hosts": self.hosts,
             "monitor_password": secrets.token_urlsafe(18),
             "repl_password": secrets.token_urlsafe(18),
             "emergency_password": secrets.token_urlsafe(18),
@@ -208,7 +246,8 @@ class SandboxPair:
             "faults": [],
         }
         self._save_state()  # written first, so `down` can clean up a start that fails half-way
-        certs.write_pki(self.pki, ["127.0.0.1", "127.0.0.2", "127.0.0.3"], ["localhost"])
+        lab_ips = [self.lab.ip("primary"), self.lab.ip("secondary")] if self.hosts else []
+        certs.write_pki(self.pki, ["127.0.0.1", "127.0.0.2", "127.0.0.3", *lab_ips], ["localhost"])
         for spec in self.nodes():
             (spec.folder / "data").mkdir(parents=True)
             (spec.folder / "tmp").mkdir()
@@ -235,7 +274,7 @@ class SandboxPair:
             f"log-error = {spec.error_log}",
             f"tmpdir = {spec.folder / 'tmp'}",  # own tmpdir: two bootstraps at once collide in /tmp
             f"port = {spec.port}",
-            f"bind-address = 127.0.0.1,{spec.repl_ip}",
+            f"bind-address = {spec.monitor_ip if self.hosts else '127.0.0.1,' + spec.repl_ip}",
             "skip-name-resolve",
             *self._replication_options(spec),
             "innodb_buffer_pool_size = 32M",
@@ -281,7 +320,10 @@ class SandboxPair:
                 raise SandboxError(f"mariadb-install-db failed for the {spec.role}: {self._last_error(spec)}")
 
     def _start_node(self, spec: NodeSpec) -> None:
-        pid = process.start([self.mariadbd_path(), f"--defaults-file={spec.cnf}"], spec.folder / "stdout.log")
+        # `ip netns exec` execs mariadbd in place: the pid started is the server's own.
+        prefix = self.lab.exec_prefix(spec.role) if self.hosts else []
+        pid = process.start([*prefix, self.mariadbd_path(), f"--defaults-file={spec.cnf}"],
+                            spec.folder / "stdout.log")
         self.state["pids"][spec.role] = pid
         self._save_state()
         self._wait_answering(spec, pid)
@@ -315,13 +357,14 @@ class SandboxPair:
         self.sql(
             spec.role,
             "SET sql_log_bin = 0",
-            f"CREATE USER '{REPL_USER}'@'127.%' IDENTIFIED BY '{repl}' REQUIRE SSL",
-            f"GRANT REPLICATION SLAVE ON *.* TO '{REPL_USER}'@'127.%'",
-            f"CREATE USER '{MONITOR_USER}'@'127.%' IDENTIFIED BY '{mon}'",
+            f"CREATE USER '{REPL_USER}'@'{self.client_hosts}' IDENTIFIED BY '{repl}' REQUIRE SSL",
+            f"GRANT REPLICATION SLAVE ON *.* TO '{REPL_USER}'@'{self.client_hosts}'",
+            f"CREATE USER '{MONITOR_USER}'@'{self.client_hosts}' IDENTIFIED BY '{mon}'",
             *server_sql.heartbeat_ddl(HEARTBEAT_SCHEMA),
-            *server_sql.monitor_grants(f"'{MONITOR_USER}'@'127.%'", HEARTBEAT_SCHEMA, mysql=False),
-            f"CREATE USER '{EMERGENCY_USER}'@'127.%' IDENTIFIED BY '{self.state['emergency_password']}' REQUIRE SSL",
-            f"GRANT SELECT ON `{VAULT_SCHEMA}`.* TO '{EMERGENCY_USER}'@'127.%'",
+            *server_sql.monitor_grants(f"'{MONITOR_USER}'@'{self.client_hosts}'", HEARTBEAT_SCHEMA, mysql=False),
+            f"CREATE USER '{EMERGENCY_USER}'@'{self.client_hosts}' "
+            f"IDENTIFIED BY '{self.state['emergency_password']}' REQUIRE SSL",
+            f"GRANT SELECT ON `{VAULT_SCHEMA}`.* TO '{EMERGENCY_USER}'@'{self.client_hosts}'",
             f"CREATE DATABASE {DRILL_SCHEMA}",
             f"CREATE TABLE {DRILL_SCHEMA}.drill (id INT PRIMARY KEY, note VARCHAR(200), node VARCHAR(20))",
         )
@@ -369,6 +412,9 @@ class SandboxPair:
 
         clear_link_rules(self)
         stopped = self._kill_all()
+        if self.hosts:
+            self.lab.heal()
+            self.lab.destroy()
         shutil.rmtree(self.folder, ignore_errors=True)
         self.state = {}
         return f"sandbox pair down (stopped pids: {', '.join(map(str, stopped)) or 'none'}); data removed"
@@ -398,7 +444,7 @@ class SandboxPair:
             state = process.state_of(pid) if pid else ""
             row: dict = {
                 "role": spec.role,
-                "address": f"127.0.0.1:{spec.port}",
+                "address": f"{spec.monitor_ip}:{spec.port}",
                 "replication_address": f"{spec.repl_ip}:{spec.port}",
                 "pid": pid,
                 "process": {"": "not running", "T": "stopped (SIGSTOP)"}.get(state, "running"),

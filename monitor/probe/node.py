@@ -21,7 +21,7 @@ from pymysql.converters import escape_float
 from monitor.probe.driver import DescribingConnection
 from monitor.probe.errors import classify
 from monitor.probe.flavour import gtid_position_query, parse_version, replica_status_statement
-from monitor.probe.replica_status import UnreadableStatus, parse_channels
+from monitor.probe.replica_status import QuietClock, UnreadableStatus, parse_channels
 from monitor.probe.target import NodeTarget, tls_context
 from monitor.readings import Heartbeat, NodeReading, Reach
 from monitor.server_sql import heartbeat_table
@@ -41,6 +41,7 @@ class NodeProbe:
         self.flavour, self.version = "", (0, 0, 0)
         self.last_write_ts: float | None = None
         self._transit = 0.0  # seconds the source's heartbeat row last took to show here
+        self._quiet = QuietClock()  # how long each replica channel has received nothing, across polls
         # The poll's statements with their fixed values written in, per connection (escaping depends on its
         # sql_mode): binding the same values at every poll took about 2% of a worker's CPU at 1,000 pairs.
         self._sql: dict[tuple, str | tuple[str, str]] = {}
@@ -149,7 +150,7 @@ class NodeProbe:
         if (flavour, version) != (self.flavour, self.version):  # upgraded in place: relearn next poll
             self.flavour, self.version = "", (0, 0, 0)
             raise UnreadableStatus(f"the server changed version to {v!r} since the last poll")
-        channels = parse_channels(channel_rows)
+        channels = self._quiet.stamp(parse_channels(channel_rows), time.monotonic())
         sock = self.socket()
         cipher = (sock.cipher() or ("",))[0] if isinstance(sock, ssl.SSLSocket) else ""
         if writes and heartbeat_error is None:

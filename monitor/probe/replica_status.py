@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -42,6 +43,9 @@ _SSL_ALLOWED = ("Master_SSL_Allowed", "Source_SSL_Allowed")
 _CONNECT_RETRY = ("Connect_Retry", "Source_Connect_Retry")
 # Only MariaDB's SHOW ALL SLAVES STATUS has it; MySQL keeps the period in performance_schema.
 _HEARTBEAT_PERIOD = ("Slave_heartbeat_period",)
+_RECEIVED_HEARTBEATS = ("Slave_received_heartbeats",)
+_SOURCE_LOG_FILE = ("Master_Log_File", "Source_Log_File")
+_READ_SOURCE_POS = ("Read_Master_Log_Pos", "Read_Source_Log_Pos")
 
 # Without these a row says nothing useful about the link, so their absence is an error rather than
 # a silent default (a missing Last_IO_Errno read as 0 would hide a broken link).
@@ -235,7 +239,43 @@ def _parse_row(raw: Any, index: int) -> ReplicationChannel:
         ssl_allowed=_bool_field(row, _SSL_ALLOWED),
         connect_retry=_int_field(row, _CONNECT_RETRY),
         heartbeat_period=_float_field(row, _HEARTBEAT_PERIOD),
+        received_heartbeats=_int_field(row, _RECEIVED_HEARTBEATS),
+        read_position=_read_position(row),
     )
+
+
+def _read_position(row: _Row) -> str:
+    pos = _int_field(row, _READ_SOURCE_POS)
+    return f"{_str_field(row, _SOURCE_LOG_FILE)}:{pos}" if pos is not None else ""
+
+
+class QuietClock:
+    """How long each channel of one replica has received nothing from its source.
+
+    A living source sends the replica something at least every heartbeat period: its events, or a
+    heartbeat event when it has none. Either moves a counter (the read position, the heartbeats received),
+    so a counter that stops while the monitor keeps reading means a source gone silent, which the IO
+    thread only admits after slave_net_timeout. The clock is the monitor's own (monotonic), read at each
+    poll: the time a change was first seen, so the quiet time is never overstated.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[str, tuple[tuple, float]] = {}
+
+    def stamp(self, channels: tuple[ReplicationChannel, ...], now: float) -> tuple[ReplicationChannel, ...]:
+        seen: dict[str, tuple[tuple, float]] = {}
+        out = []
+        for ch in channels:
+            mark = (ch.received_heartbeats, ch.read_position, ch.gtid_io_pos)
+            if ch.received_heartbeats is None and not ch.read_position:
+                out.append(ch)  # nothing to watch on this server
+                continue
+            before = self._seen.get(ch.name)
+            since = before[1] if before is not None and before[0] == mark else now
+            seen[ch.name] = (mark, since)
+            out.append(replace(ch, quiet_for=round(now - since, 3)))
+        self._seen = seen
+        return tuple(out)
 
 
 def parse_channels(rows: list[dict]) -> tuple[ReplicationChannel, ...]:

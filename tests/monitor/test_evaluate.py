@@ -26,6 +26,7 @@ MISSING = Heartbeat(error="heartbeat table hapanel_monitor.heartbeat is missing"
 REFUSED_111 = "Can't connect to server on '127.0.0.1' (111 \"Connection refused\")"
 TIMEOUT_110 = "Can't connect to server on '127.0.0.2' (110 \"Connection timed out\")"
 LOST_110 = "Lost connection to server at 'reading initial communication packet', system error: 110"
+CANT_CONNECT_TIMEOUT = "Can't connect to MySQL server on '10.231.8.2' (timed out)"
 
 
 def chan(**kw) -> ReplicationChannel:
@@ -58,6 +59,11 @@ ONE, BI = "one-way", "bidirectional"
 P_REFUSED = dict(reach=Reach.REFUSED, errno=2003, error=REFUSED_111, heartbeat_written=False)
 S_REFUSED = dict(reach=Reach.REFUSED, errno=2003, error=REFUSED_111, heartbeat_written=False)
 P_TIMEOUT = dict(reach=Reach.TIMEOUT, errno=2013, error="timed out", heartbeat_written=False)
+# No answer at all, not even to TCP: a powered-off host, a dropping firewall, a partition.
+SILENT = dict(reach=Reach.TIMEOUT, errno=2003, error=CANT_CONNECT_TIMEOUT, heartbeat_written=False)
+# The replica's own view of its source, as the probe counts it: quiet within a heartbeat period of 1 s, or
+# silent for longer than 2.5 periods.
+TALKING, QUIET = dict(quiet_for=0.8), dict(quiet_for=2.6)
 AUTH = dict(reach=Reach.AUTH, errno=1045, error="Access denied for user 'hapanel'", heartbeat_written=False)
 TLS = dict(reach=Reach.TLS, errno=2026, error="certificate verify failed", heartbeat_written=False)
 
@@ -74,16 +80,39 @@ for t in (ONE, BI):
         row(f"{t}:all-healthy", pair(t), ALIVE, "ok"),
         row(f"{t}:primary-killed", pair(t, p=P_REFUSED, s_ch=dict(io_running="Connecting", last_io_errno=2003,
             last_io_error=REFUSED_111, seconds_behind=None), s=dict(peer_heartbeat=STALE)),
-            FAILED, "primary-down", *((ALIVE, "ok") if t == ONE else (UNKNOWN, "primary-down")), lag=2.5),
+            FAILED, "primary-down", *p_blind_repl, lag=2.5),
+        # The refused connection alone is the monitor's path: the replica has not seen the crash yet (~20 ms).
         row(f"{t}:primary-killed-io-still-yes", pair(t, p=P_REFUSED, s=dict(peer_heartbeat=STALE)),
-            FAILED, "primary-down", *((ALIVE, "ok") if t == ONE else (UNKNOWN, "primary-down"))),
+            ALIVE, "ok", *p_blind_repl, warn=("the primary (127.0.0.1:3307) is unreachable from the panel (refused",
+                                              "the secondary still replicates from it")),
         row(f"{t}:primary-graceful-stop", pair(t, p=P_REFUSED, s_ch=dict(io_running="Connecting")),
-            FAILED, "primary-down", *((ALIVE, "ok") if t == ONE else (UNKNOWN, "primary-down"))),
+            FAILED, "primary-down", *p_blind_repl),
         row(f"{t}:secondary-killed", pair(t, s=S_REFUSED, p_ch=dict(io_running="Connecting",
             last_io_errno=2013, last_io_error="system error: 104")),
-            FAILED, "secondary-down", UNKNOWN, "secondary-down"),
+            FAILED, "secondary-down", UNKNOWN, "secondary-unreachable"),
+        # The network lab: the panel's own path fails, the replica's view decides.
+        row(f"{t}:panel-reject-primary", pair(t, p=P_REFUSED, s=dict(peer_heartbeat=STALE), s_ch=TALKING),
+            ALIVE, "ok", *p_blind_repl, warn=("the primary (127.0.0.1:3307) is unreachable from the panel (refused",
+                                              "the secondary still replicates from it")),
+        row(f"{t}:panel-cut-primary", pair(t, p=SILENT, s=dict(peer_heartbeat=STALE), s_ch=TALKING),
+            ALIVE, "ok", *p_blind_repl, warn=("the primary (127.0.0.1:3307) is unreachable from the panel "
+                                              "(timeout: Can't connect",)),
+        row(f"{t}:host-down-primary-replica-quiet", pair(t, p=SILENT, s=dict(peer_heartbeat=STALE), s_ch=QUIET),
+            FAILED, "primary-down", *p_blind_repl),
+        row(f"{t}:host-down-primary-io-connecting", pair(t, p=SILENT, s=dict(peer_heartbeat=STALE),
+            s_ch=dict(io_running="Connecting", seconds_behind=None)), FAILED, "primary-down", *p_blind_repl),
+        row(f"{t}:host-down-primary-io-timed-out", pair(t, p=SILENT, s=dict(peer_heartbeat=STALE),
+            s_ch=dict(io_running="Connecting", last_io_errno=2003, last_io_error=TIMEOUT_110)),
+            FAILED, "primary-down", *p_blind_repl),
+        row(f"{t}:primary-refused-replica-quiet", pair(t, p=P_REFUSED, s=dict(peer_heartbeat=STALE), s_ch=QUIET),
+            FAILED, "primary-down", *p_blind_repl),
+        row(f"{t}:primary-hung-replica-quiet", pair(t, p=P_TIMEOUT, s=dict(peer_heartbeat=STALE), s_ch=QUIET),
+            FAILED, "primary-hung", *p_blind_repl),
+        row(f"{t}:quiet-without-heartbeat-period", pair(t, p=SILENT, s=dict(peer_heartbeat=STALE),
+            s_ch=dict(quiet_for=30.0, heartbeat_period=None)), ALIVE, "ok", *p_blind_repl,
+            warn=("unreachable from the panel",)),
         row(f"{t}:primary-hung-before-net-timeout", pair(t, p=P_TIMEOUT, s=dict(peer_heartbeat=STALE)),
-            ALIVE, "ok", *p_blind_repl, warn=("primary unreachable from the monitor (timeout",
+            ALIVE, "ok", *p_blind_repl, warn=("the primary (127.0.0.1:3307) is unreachable from the panel (timeout",
                                               "the secondary still replicates from it")),
         row(f"{t}:primary-hung-after-net-timeout", pair(t, p=P_TIMEOUT, s=dict(peer_heartbeat=STALE),
             s_ch=dict(io_running="Connecting", last_io_errno=2013, last_io_error=LOST_110)),
@@ -120,7 +149,7 @@ for t in (ONE, BI):
             UNKNOWN, "unreachable", UNKNOWN, "unreachable"),
         row(f"{t}:monitor-wrong-password-primary", pair(t, p=AUTH, s=dict(peer_heartbeat=STALE)),
             ALIVE, "ok", *((ALIVE, "ok") if t == ONE else (UNKNOWN, "monitor-auth-failure")),
-            warn=("primary unreachable from the monitor (auth",)),
+            warn=("the primary (127.0.0.1:3307) is unreachable from the panel (auth",)),
         row(f"{t}:primary-auth-and-replica-refused", pair(t, p=AUTH, s_ch=dict(io_running="Connecting",
             last_io_errno=2003, last_io_error=REFUSED_111)), FAILED, "primary-down",
             *((ALIVE, "ok") if t == ONE else (UNKNOWN, "monitor-auth-failure"))),
@@ -162,6 +191,22 @@ for t in (ONE, BI):
 
 CASES += [
     row("bidirectional:one-direction-cut", pair(BI, s=dict(peer_heartbeat=STALE)), FAILED, "link-cut"),
+    # The panel sits on the primary's side: a secondary silent to both is cut off, maybe alive beyond a partition.
+    row("bidirectional:partition-primary-side", pair(BI, s=SILENT, p=dict(peer_heartbeat=STALE), p_ch=QUIET),
+        FAILED, "link-cut", UNKNOWN, "secondary-unreachable"),
+    row("bidirectional:partition-after-net-timeout", pair(BI, s=SILENT, p=dict(peer_heartbeat=STALE),
+        p_ch=dict(io_running="Connecting", last_io_errno=2003, last_io_error=TIMEOUT_110)),
+        FAILED, "link-cut", UNKNOWN, "secondary-unreachable"),
+    row("bidirectional:panel-cut-secondary", pair(BI, s=SILENT, p=dict(peer_heartbeat=STALE), p_ch=TALKING),
+        ALIVE, "ok", UNKNOWN, "secondary-unreachable",
+        warn=("the secondary (127.0.0.1:3308) is unreachable from the panel (timeout",
+              "the primary still replicates from it")),
+    row("bidirectional:panel-reject-secondary", pair(BI, s=S_REFUSED, p=dict(peer_heartbeat=STALE), p_ch=TALKING),
+        ALIVE, "ok", UNKNOWN, "secondary-unreachable",
+        warn=("the secondary (127.0.0.1:3308) is unreachable from the panel (refused",)),
+    # Nothing else sees a one-way pair's secondary: its refused port is the only sign it is gone.
+    row("one-way:secondary-refused", pair(ONE, s=S_REFUSED), FAILED, "secondary-down",
+        UNKNOWN, "secondary-unreachable"),
     row("bidirectional:other-direction-cut", pair(BI, p=dict(peer_heartbeat=STALE)), FAILED, "link-cut"),
     row("bidirectional:secondary-hung-after-net-timeout", pair(BI, s=P_TIMEOUT,
         p_ch=dict(io_running="Connecting", last_io_errno=2013, last_io_error=LOST_110)),
@@ -250,6 +295,34 @@ def test_multi_source_is_noted_in_evidence():
     health = evaluate(replace(readings, secondary=replace(readings.secondary, peer_heartbeat=STALE)))
     assert health.ha.cause == "link-cut"
     assert health.ha.evidence["channel"] == "" and health.ha.evidence["multi_source"] == ["other", ""]
+
+
+@pytest.mark.parametrize("previous_cause, io_errno, io_error, cause", [
+    ("primary-down", 2003, REFUSED_111, "primary-down"),  # restarted: the replica's next retry reconnects
+    ("primary-down", 2013, "Lost connection to server during query, system error: 104", "primary-down"),
+    ("primary-down", 0, "", "primary-down"),
+    ("primary-down", 2003, TIMEOUT_110, "link-cut"),  # back for the monitor, but the replica times out
+    ("link-cut", 2003, REFUSED_111, "link-cut"),  # a REJECT on the replication path, not an outage
+    (None, 2003, REFUSED_111, "link-cut"),
+], ids=["refused", "reset", "no-error-yet", "replica-times-out", "was-link-cut", "no-previous"])
+def test_a_source_back_from_an_outage_keeps_its_cause_until_the_replica_reconnects(previous_cause, io_errno,
+                                                                                  io_error, cause):
+    restarting = pair(BI, s=dict(peer_heartbeat=STALE), s_ch=dict(
+        io_running="Connecting", last_io_errno=io_errno, last_io_error=io_error, seconds_behind=None))
+    previous = {"ha": "Failed", "replication": "Unknown", "ha_cause": previous_cause}
+    health = evaluate(restarting, previous)
+    assert (health.ha.status, health.ha.cause) == (FAILED, cause), health.ha.summary
+    if cause == "primary-down":
+        assert "answers again after being down" in health.ha.summary
+    assert evaluate(pair(BI), previous).ha.status == ALIVE  # reconnected: Alive at once
+
+
+def test_host_down_summary_says_who_lost_the_primary():
+    health = evaluate(pair(BI, p=SILENT, s=dict(peer_heartbeat=STALE), s_ch=QUIET))
+    assert health.ha.summary.startswith("The primary (127.0.0.1:3307) is down or cut off from everyone: it does "
+                                        "not answer the monitor (timeout) and the secondary has received nothing "
+                                        "from it for 2.6 s"), health.ha.summary
+    assert health.ha.evidence["source_quiet_for"] == 2.6
 
 
 # --- debounce ---------------------------------------------------------------------------------------------

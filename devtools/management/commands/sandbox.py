@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from devtools.sandbox import FAULTS, SandboxError, SandboxPair
-from devtools.sandbox.faults import DIRECTIONS
+from devtools.sandbox.faults import DIRECTIONS, LAB_FAULTS, ROLES
 
 
 class Command(BaseCommand):
@@ -16,16 +16,23 @@ class Command(BaseCommand):
         up.add_argument("--untuned", action="store_true",
                         help="MariaDB's own defaults: slave_net_timeout 60 s, connect retry 60 s")
         up.add_argument("--no-register", action="store_true", help="do not add the pair to the panel")
+        up.add_argument("--hosts", action="store_true",
+                        help="the network lab: each node in a network namespace of its own on a bridge "
+                             "(needs root, iproute2, iptables and tc)")
         sub.add_parser("down", help="stop the processes it started and remove the sandbox data")
         st = sub.add_parser("status", help="each node's role, address and replica threads")
         st.add_argument("--json", action="store_true")
-        fault = sub.add_parser("fault", help="inject a fault: " + ", ".join(FAULTS))
-        fault.add_argument("name", help="one of: " + ", ".join(FAULTS))
+        names = [*FAULTS, *LAB_FAULTS]
+        fault = sub.add_parser("fault", help="inject a fault: " + ", ".join(names))
+        fault.add_argument("name", help="one of: " + ", ".join(names) + " (the last ones need --hosts)")
+        fault.add_argument("node", nargs="?", default="primary", choices=ROLES,
+                           help="for host-down, panel-cut and panel-reject (default: primary)")
         fault.add_argument("--direction", default="both", choices=DIRECTIONS, help="for cut-link")
         sub.add_parser("heal", help="undo every injected fault")
 
     def handle(self, *args, action: str, **opts):
-        sandbox = SandboxPair(settings.SANDBOX_DIR, settings.SANDBOX_PORT, tuned=not opts.get("untuned"))
+        sandbox = SandboxPair(settings.SANDBOX_DIR, settings.SANDBOX_PORT, tuned=not opts.get("untuned"),
+                              hosts=bool(opts.get("hosts")))
         try:
             if action == "up":
                 self.stdout.write(sandbox.up())
@@ -42,7 +49,7 @@ class Command(BaseCommand):
             elif action == "status":
                 self._status(sandbox, opts["json"])
             elif action == "fault":
-                self.stdout.write(sandbox.fault(opts["name"], direction=opts["direction"]))
+                self.stdout.write(sandbox.fault(opts["name"], direction=opts["direction"], node=opts["node"]))
             elif action == "heal":
                 self.stdout.write(sandbox.heal())
         except SandboxError as exc:
