@@ -6,6 +6,7 @@ Nothing here touches Django's cache: emergency access must work with Redis stopp
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from monitor.targets import target_for
 if TYPE_CHECKING:
     import pymysql  # loaded when a connection is made, not with the URLconf
 
+log = logging.getLogger(__name__)
 _local = threading.local()
 _reach: dict[tuple[str, int], PrimaryReach] = {}
 _reach_lock = threading.Lock()
@@ -133,6 +135,9 @@ def _reach_check(key: tuple[str, int], open_connection: Callable[[], pymysql.Con
         reach, _, message = classify(exc)
         since = last.down_since if last is not None and not last.ok else time.time()
         result = PrimaryReach(ok=False, checked=now, down_since=since, error=message, kind=str(reach))
+        # Here, not where the answer is used: once per check, not once per request, while it lasts.
+        log.warning("emergency access: this panel cannot connect to the %s of pair %d (%s): %s", key[0], key[1],
+                    result.kind, message)
     with _reach_lock:
         _reach[key] = result
     return result

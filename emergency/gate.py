@@ -13,7 +13,6 @@ log and the pair page, for the operators.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -23,8 +22,6 @@ from emergency.connect import copy_reach, nodes, primary_reach
 from emergency.models import Access, Drill
 from monitor.models import Node, Pair
 from monitor.vocabulary import Cause, Status
-
-log = logging.getLogger(__name__)
 
 # Why the gate is open or closed: a word for the templates and the tests, never shown to users.
 PRIMARY_DOWN, PRIMARY_HUNG, PRIMARY_SILENT, LINK_CUT, DRILL = (
@@ -99,10 +96,7 @@ def gate(pair: Pair) -> Gate:
     is_open, why, since, drill = _opening(pair)
     if not is_open:
         return Gate(False, why, **base)
-    copy = copy_reach(access)
-    if not copy.ok:
-        log.warning("emergency access to %s stays closed: the copy on the secondary %s cannot be read (%s)",
-                    pair.name, base["secondary"], copy.error)
+    if not copy_reach(access).ok:  # logged by the check, with the server's words
         return Gate(False, COPY_UNREADABLE, **base)
     extra = {"drill_until": drill.until, "drill_by": drill.opened_by} if drill is not None else {}
     return Gate(True, why, since=since, copy=copy_age(pair), **base, **extra)
@@ -123,9 +117,7 @@ def _opening(pair: Pair) -> tuple[bool, str, dt.datetime | None, Drill | None]:
     reach = primary_reach(pair)
     if reach.server_gone:  # refused or timed out from here: gone for the users of this panel too
         return True, PRIMARY_SILENT, _reach_since(pair), None
-    if not reach.ok:
-        log.warning("emergency access to %s stays closed: this panel cannot log in to the primary (%s: %s)",
-                    pair.name, reach.kind, reach.error)
+    if not reach.ok:  # an auth or TLS error of the panel's own account: logged by the check, for the operators
         return False, PANEL_LOGIN, None, None
     if cause == Cause.STOPPED_BY_OPERATOR:
         return False, OPERATOR_STOP, None, None

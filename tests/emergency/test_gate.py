@@ -3,6 +3,7 @@ real, the monitor's real poll recording the pair's statuses, the page through Dj
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import signal
@@ -30,8 +31,9 @@ def poll_until(pair: Pair, cause: str, timeout: float = 20) -> Pair:
     return pair
 
 
-def test_a_refused_panel_login_keeps_the_page_closed_without_server_words(demo_vault, anonymous_client):
+def test_a_refused_panel_login_keeps_the_page_closed_without_server_words(demo_vault, anonymous_client, caplog):
     pair, demo = demo_vault
+    caplog.set_level(logging.WARNING, logger="emergency")
     primary = pair.node("primary")
     primary.set_password("not the monitor's password")
     primary.save()
@@ -40,6 +42,8 @@ def test_a_refused_panel_login_keeps_the_page_closed_without_server_words(demo_v
     text = closed_text(anonymous_client, pair)
     assert "only this emergency page cannot sign in" in text and "tell your administrators" in text
     assert log_in(anonymous_client, pair, "alice", demo.passwords["alice"]).status_code == 403
+    # The server's words are for the operators, in the log.
+    assert any("primary" in r.getMessage() and "Access denied" in r.getMessage() for r in caplog.records)
 
 
 def test_an_operator_stopping_replication_keeps_the_page_closed(demo_vault, healthy, anonymous_client):
