@@ -32,6 +32,12 @@ SEEN_KEY = "hapanel-seen"
 SEEN_EVERY = 60  # seconds: the session is written at most this often, not at every board refresh
 
 
+def mark_seen(sender: object, request: HttpRequest | None, user: object, **kwargs: object) -> None:
+    """At login (the user_logged_in signal): the first page after it then has nothing to write."""
+    if request is not None and hasattr(request, "session"):
+        request.session[SEEN_KEY] = time.time()
+
+
 class IdleSessionMiddleware:
     """Ends a panel login after HAPANEL_SESSION_IDLE_MINUTES without a request. A wall screen whose board
     keeps polling is not idle: every request counts, including the board's htmx refreshes."""
