@@ -3,9 +3,14 @@ stay with the server they were stored for, names that cannot forge lines, and id
 
 from __future__ import annotations
 
+import datetime as dt
 import socket
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 from django.test import override_settings
 
 from monitor.models import Node, Pair
@@ -75,6 +80,28 @@ def test_a_client_certificate_and_key_are_checked_with_the_monitors_tls_code(adm
     pair = saved(admin_client, pair_data(primary={"client_cert": BOM + cert, "client_key": pasted_key}))
     node = pair.node("primary")
     assert node.client_cert == cert.strip() and node.get_client_key() == key.strip()
+
+
+def _weak_rsa_cert_and_key() -> tuple[str, str]:
+    """A client certificate with a 1024-bit RSA key: well-formed, and refused by OpenSSL's security level 2."""
+    key = rsa.generate_private_key(65537, 1024)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "weak-client")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=365)).sign(key, hashes.SHA256()))
+    return (cert.public_bytes(serialization.Encoding.PEM).decode(),
+            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()).decode())
+
+
+def test_a_client_certificate_the_monitors_tls_library_refuses_gets_a_field_message(admin_client):
+    cert, key = _weak_rsa_cert_and_key()
+    response = admin_client.post(NEW, pair_data(primary={"client_cert": cert, "client_key": key}))
+    assert response.status_code == 200
+    assert any("The monitor's TLS library cannot use this" in e and "KEY_TOO_SMALL" in e
+               for e in errors(response, "primary", "client_cert"))
+    assert not Pair.objects.exists()
 
 
 # ---- a stored secret goes only where it was stored for -------------------------------------------------------
