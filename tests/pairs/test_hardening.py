@@ -198,3 +198,19 @@ def test_generating_the_setup_leaves_the_stored_password_alone_unless_asked(admi
     assert form["store_monitor_password"].value() is False
     assert admin_client.post(f"/pairs/{pair.pk}/setup/", OPTIONS).status_code == 200
     assert Node.objects.get(pair=pair, role="primary").get_password() == "secret-primary"
+
+
+def test_the_assistants_account_sql_creates_exactly_the_user_named_in_the_form(healthy):
+    from pairs.setup_sql import MARIADB, Passwords, Server, SetupInput, accounts
+
+    user = "mon-user.o'brien\\x"
+    setup = SetupInput(flavour=MARIADB, topology="one-way", primary=Server("primary", "db1", 3306),
+                       secondary=Server("secondary", "db2", 3306, server_id=2), monitor_user=user,
+                       monitor_from="127.0.0.9", heartbeat_schema="hb_quoting")
+    statements = [s for s in accounts(setup, setup.primary, Passwords.generate()) if user[:8] in s]
+    try:
+        healthy.sql("primary", "SET sql_log_bin = 0", *statements)
+        found = healthy.sql("primary", "SELECT User FROM mysql.user WHERE Host = '127.0.0.9'")
+        assert [row["User"] for row in found] == [user]
+    finally:
+        healthy.sql("primary", "SET sql_log_bin = 0", "DROP USER IF EXISTS 'mon-user.o''brien\\\\x'@'127.0.0.9'")
