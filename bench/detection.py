@@ -4,6 +4,10 @@ Runs the real sandbox pair, a real Celery worker with beat on Redis, at the defa
 on the tuned sandbox and once on `sandbox up --untuned` (MariaDB's own 60 s timeouts).
 
     HAPANEL_DEVELOPMENT=1 .venv/bin/python bench/detection.py [--runs 10] [--faults crash-primary,...]
+
+`--lab` runs the network lab instead (`sandbox up --hosts`: each node in a network namespace of its own):
+faults of network paths. Those that must change nothing (panel-cut, panel-reject, wan) are held for
+LAB_HOLD seconds each and their false flips counted.
 """
 
 from __future__ import annotations
@@ -22,6 +26,79 @@ FAULTS = {
     "cut-link": ("ha", "link-cut"),
     "hang-primary": ("ha", "primary-hung"),
 }
+
+
+# fault: (kind that flips, cause expected) or None when nothing may flip; node the fault acts on
+LAB_FAULTS = {
+    "host-down": (("ha", "primary-down"), "primary"),
+    "panel-cut": (None, "primary"),
+    "panel-reject": (None, "primary"),
+    "partition": (("ha", "link-cut"), "primary"),
+    "wan": (None, "primary"),
+}
+LAB_HOLD = 10.0
+
+
+def run_lab(faults: list[str], runs: int, var) -> list[tuple]:
+    from devtools.registry import register
+    from devtools.sandbox import SandboxPair
+    from monitor.models import Pair, Transition
+
+    folder, port = var / "sandbox-lab", 3537
+    sandbox = SandboxPair(folder, port, hosts=True)
+    if sandbox.state:
+        sandbox.down()
+        sandbox = SandboxPair(folder, port, hosts=True)
+    sandbox.up()
+    worker = None
+    rows = []
+    try:
+        Pair.objects.all().delete()
+        pair = register(sandbox, name="bench-lab")
+        worker = start_worker(var)
+
+        def alive():
+            return Pair.objects.filter(pk=pair.pk, ha_status="Alive", repl_status="Alive").exists()
+
+        wait(alive, 60, "the pair to be Alive/Alive")
+        for fault in faults:
+            expect, node = LAB_FAULTS[fault]
+            detect, recover, wrong, false_flips = [], [], [], 0
+            for _ in range(runs):
+                wait(alive, 120, "Alive/Alive before the fault")
+                last = Transition.objects.order_by("-id").values_list("id", flat=True).first() or 0
+                time.sleep(random.uniform(0, pair.poll_interval))  # a random phase of the interval
+                t0 = time.time()
+                sandbox.fault(fault, node=node)
+                if expect is not None:
+                    kind, cause = expect
+                    t = wait(lambda: Transition.objects.filter(id__gt=last, kind=kind, new_status="Failed")  # noqa: B023
+                             .first(), 60, f"{fault} to be detected")
+                    detect.append(time.time() - t0)
+                    if t.cause != cause:
+                        wrong.append(t.cause)
+                else:
+                    time.sleep(LAB_HOLD)  # the hold is the measurement: flips within it are false
+                    false_flips += Transition.objects.filter(id__gt=last, kind="ha").count()
+                t1 = time.time()
+                sandbox.heal()
+                wait(alive, 120, f"Alive/Alive after healing {fault}")
+                recover.append(time.time() - t1)
+            cause = expect[1] if expect else "(no HA flip)"
+            rows.append((fault, "lab", runs, detect, recover, cause, ",".join(sorted(set(wrong))) or "-",
+                         false_flips))
+            print(_lab_row(rows[-1]), flush=True)
+    finally:
+        if worker is not None:
+            stop(worker)
+        sandbox.down()
+    return rows
+
+
+def _lab_row(r) -> str:
+    detect = f"{pct(r[3], 50):.2f} | {pct(r[3], 99):.2f}" if r[3] else "- | -"
+    return (f"| {r[0]} | {r[1]} | {r[2]} | {detect} | {pct(r[4], 50):.2f} | {pct(r[4], 99):.2f} | {r[5]} | {r[6]} "
+            f"| {r[7]} |")
 
 
 def run(tuned: bool, faults: list[str], runs: int, var) -> list[tuple]:
@@ -83,7 +160,23 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--faults", default=",".join(FAULTS))
     parser.add_argument("--only", choices=["tuned", "untuned"])
+    parser.add_argument("--lab", action="store_true", help="the network lab's faults: " + ", ".join(LAB_FAULTS))
     args = parser.parse_args()
+    if args.lab:
+        faults = [f for f in (args.faults if args.faults != ",".join(FAULTS) else ",".join(LAB_FAULTS)).split(",")
+                  if f]
+        if unknown := [f for f in faults if f not in LAB_FAULTS]:
+            parser.error(f"unknown lab fault(s) {', '.join(unknown)}: choose from {', '.join(LAB_FAULTS)}")
+        configure("detection", redis_db=12)
+        import redis
+
+        redis.Redis.from_url("redis://127.0.0.1:6379/12").flushdb()
+        print("| fault | pair | runs | detect p50 s | detect p99 s | heal→Alive p50 s | heal→Alive p99 s | cause "
+              "| wrong causes | false HA flips |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        run_lab(faults, args.runs, ROOT / "var" / "bench-detection")
+        print(f"(machine: {ROOT})")
+        return
     faults = [f for f in args.faults.split(",") if f]
     unknown = [f for f in faults if f not in FAULTS]
     if unknown:

@@ -118,6 +118,10 @@ SUMMARY: dict[str, str] = {
         "The {source} ({source_addr}) is cut off from the {replica} and from the monitor ({source_reach}): "
         "{replica_view}; it is down, or alive beyond a partition"
     ),
+    "replica-back": (
+        "The {replica} ({replica_addr}) answers again after being down; its IO thread ({direction}) is "
+        "{io_desc} and reconnects within MASTER_CONNECT_RETRY"
+    ),
     "source-back": (
         "The {source} ({source_addr}) answers again after being down; the {replica}'s IO thread is {io_desc} "
         "and reconnects within MASTER_CONNECT_RETRY"

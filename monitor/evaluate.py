@@ -169,6 +169,10 @@ def _link_down_cause(io: str, errno: int, message: object, d: Direction) -> tupl
         # outage, not a cut link; a cut would end the replica's next attempt in a timeout instead.
         if d.previous_cause == C.for_role(d.src_role, "down") and (refused or errno == 0):
             return C.for_role(d.src_role, "down"), "source-back"
+        # A node back from a silent outage (host off) pulls from its peer again within MASTER_CONNECT_RETRY;
+        # its IO thread's last error is the timeout it met while it was away.
+        if d.previous_cause == C.for_role(d.rep_role, "down") and errno in NETWORK_ERRNOS:
+            return C.for_role(d.rep_role, "down"), "replica-back"
         return C.LINK_CUT, "link-down"
     if src_reach in PATH_FAILURES:
         return _lost_source(d, refused)

@@ -53,7 +53,7 @@ from tests.workers import Worker
 # marker: the fixtures that start its service. Every fixture depending on one of these (healthy, sandbox_pair,
 # worker, ...) carries the marker too, since pytest lists a test's fixtures with their dependencies.
 SERVICE_MARKERS = {
-    "sandbox": {"sandbox", "fresh_nodes"},
+    "sandbox": {"sandbox", "fresh_nodes", "network_lab"},
     "worker": {"worker_factory"},
     "browser": {"browser"},
 }

@@ -317,6 +317,14 @@ def test_a_source_back_from_an_outage_keeps_its_cause_until_the_replica_reconnec
     assert evaluate(pair(BI), previous).ha.status == ALIVE  # reconnected: Alive at once
 
 
+def test_a_node_back_from_a_silent_outage_keeps_its_cause_while_it_reconnects_to_its_peer():
+    back = pair(BI, p=dict(peer_heartbeat=STALE), p_ch=dict(io_running="Connecting", last_io_errno=2003,
+                                                           last_io_error=TIMEOUT_110, seconds_behind=None))
+    health = evaluate(back, {"ha": "Failed", "ha_cause": "primary-down"})
+    assert (health.ha.status, health.ha.cause) == (FAILED, "primary-down"), health.ha.summary
+    assert evaluate(back, {"ha": "Alive", "ha_cause": "ok"}).ha.cause == "link-cut"
+
+
 def test_host_down_summary_says_who_lost_the_primary():
     health = evaluate(pair(BI, p=SILENT, s=dict(peer_heartbeat=STALE), s_ch=QUIET))
     assert health.ha.summary.startswith("The primary (127.0.0.1:3307) is down or cut off from everyone: it does "

@@ -1,0 +1,138 @@
+"""A real worker polls the network lab (each node in a network namespace of its own, devtools/sandbox/netlab.py):
+faults of network paths, which loopback cannot show, end in the right statuses with the right flips.
+
+One lab for the module: every test heals what it broke.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from devtools.sandbox import SandboxError, SandboxPair
+from monitor.models import Pair
+from tests.services import wait_for
+from tests.waiting import flips, statuses, wait_status
+
+UNREACHABLE = "is unreachable from the panel"
+
+
+@pytest.fixture(scope="module")
+def network_lab() -> SandboxPair:
+    folder, port = settings.VAR_DIR / f"test-lab-{settings.TEST_SLOT}", 3700 + 10 * settings.TEST_SLOT
+    lab = SandboxPair(folder, port, hosts=True)
+    if lab.state:
+        lab.down()  # leftovers of an interrupted run
+        lab = SandboxPair(folder, port, hosts=True)
+    try:
+        lab.up()
+    except SandboxError as exc:
+        pytest.fail(f"the network lab could not start: {exc}", pytrace=False)
+    yield lab
+    lab.down()
+
+
+@pytest.fixture
+def lab_pair(transactional_db, network_lab, worker):
+    """The lab registered in the panel and watched by a real worker, Alive/Alive; healed afterwards."""
+    from devtools.registry import register
+
+    pair = register(network_lab, name="lab")
+    wait_status(pair.pk, "Alive", "Alive")
+    yield pair
+    if network_lab.faults or not all(network_lab.running(r) for r in ("primary", "secondary")):
+        network_lab.heal()
+
+
+def _hold(pair_id: int, seconds: float) -> None:
+    """Waits until the monitor has recorded polls for `seconds` more: longer than any rule needs to speak."""
+    until = timezone.now() + dt.timedelta(seconds=seconds)
+    wait_for(lambda: Pair.objects.get(pk=pair_id).last_checked >= until, seconds + 10,
+             f"{seconds} s more of recorded polls")
+
+
+def _warnings(pair_id: int) -> str:
+    return " | ".join(Pair.objects.get(pk=pair_id).warnings)
+
+
+@pytest.mark.parametrize("fault", ["panel-cut", "panel-reject"])
+@pytest.mark.parametrize("node", ["primary", "secondary"])
+def test_the_panel_losing_a_node_is_a_warning_not_a_failure(network_lab, lab_pair, fault, node):
+    pid = lab_pair.pk
+    network_lab.fault(fault, node=node)
+    wait_for(lambda: f"the {node} (" in _warnings(pid) and UNREACHABLE in _warnings(pid), 10,
+             "the warning that the panel cannot reach the node")
+    _hold(pid, 6)  # past slave_net_timeout (3 s) and the replica's quiet limit (2.5 heartbeat periods)
+    ha, ha_cause, repl, repl_cause = statuses(pid)
+    assert (ha, ha_cause) == ("Alive", "ok"), Pair.objects.get(pk=pid).ha_summary
+    # The node is a replica too (bidirectional): what it applies cannot be read from here.
+    assert (repl, repl_cause) == ("Unknown", f"{node}-unreachable")
+    network_lab.heal()
+    wait_status(pid, "Alive", "Alive")
+    assert flips(pid, "ha") == [("Unknown", "Alive", "ok")]
+    assert [f[:2] for f in flips(pid, "replication")] == [("Unknown", "Alive"), ("Alive", "Unknown"),
+                                                          ("Unknown", "Alive")]
+
+
+def test_a_silent_primary_host_is_down_once_the_secondary_confirms(network_lab, lab_pair):
+    pid = lab_pair.pk
+    started = time.monotonic()
+    network_lab.fault("host-down", node="primary")
+    wait_status(pid, "Failed", cause="primary-down", timeout=10)
+    detected = time.monotonic() - started
+    assert detected < 5.0, f"host-down seen after {detected:.2f} s"  # 3.4–4.3 s measured on 2 busy cores
+    assert "is down or cut off from everyone" in Pair.objects.get(pk=pid).ha_summary
+    network_lab.heal()
+    wait_status(pid, "Alive", "Alive")
+    assert flips(pid, "ha") == [("Unknown", "Alive", "ok"), ("Alive", "Failed", "primary-down"),
+                                ("Failed", "Alive", "ok")]
+
+
+def test_a_partition_is_a_link_cut_with_the_primary_reachable(network_lab, lab_pair):
+    pid = lab_pair.pk
+    network_lab.fault("partition")
+    wait_status(pid, "Failed", cause="link-cut", timeout=10)
+    pair = Pair.objects.get(pk=pid)
+    assert pair.readings["primary"]["reach"] == "ok" and pair.readings["secondary"]["reach"] == "timeout"
+    assert "cut off from the primary and from the monitor" in pair.ha_summary
+    network_lab.heal()
+    wait_status(pid, "Alive", "Alive")
+    assert flips(pid, "ha") == [("Unknown", "Alive", "ok"), ("Alive", "Failed", "link-cut"),
+                                ("Failed", "Alive", "ok")]
+
+
+def test_a_lossy_wan_flips_nothing(network_lab, lab_pair):
+    pid = lab_pair.pk
+    network_lab.fault("wan")
+    _hold(pid, 20)
+    network_lab.heal()
+    wait_status(pid, "Alive", "Alive")
+    assert flips(pid, "ha") == [("Unknown", "Alive", "ok")]
+    assert flips(pid, "replication") == [("Unknown", "Alive", "ok")]
+
+
+def test_a_restarted_primary_keeps_its_cause_until_the_pair_is_alive(network_lab, lab_pair):
+    pid = lab_pair.pk
+    network_lab.fault("crash-primary")
+    wait_status(pid, "Failed", cause="primary-down")
+    seen: set[str] = set()
+
+    def alive_again():
+        ha, cause, *_ = statuses(pid)
+        seen.add(f"{ha}/{cause}")
+        return ha == "Alive"
+
+    # The heal restarts the primary; the secondary reconnects within MASTER_CONNECT_RETRY (1 s). The statuses
+    # are watched while it runs, so a flicker in between cannot pass unseen.
+    healing = threading.Thread(target=network_lab.heal)
+    healing.start()
+    wait_for(alive_again, 30, "HA Alive after the restart", interval=0.02)
+    healing.join(30)
+    assert seen <= {"Failed/primary-down", "Alive/ok"}, seen
+    assert flips(pid, "ha") == [("Unknown", "Alive", "ok"), ("Alive", "Failed", "primary-down"),
+                                ("Failed", "Alive", "ok")]
