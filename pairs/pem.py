@@ -41,8 +41,7 @@ def blocks(text: str, labels: tuple[str, ...]) -> tuple[str, bool]:
     beyond its line breaks). A byte-order mark, notes before or after, and blocks of other kinds are dropped: the TLS
     library the monitor polls with takes ASCII PEM only, and an editor's BOM made every poll fail."""
     if len(text) > MAX_CHARS:
-        raise PemError(f"This text is {len(text) // 1024} kB long: PEM certificates and keys are a few kB, "
-                       f"at most {MAX_CHARS // 1024} kB here.")
+        raise PemError(f"This text is longer than {MAX_CHARS // 1024} kB: PEM certificates and keys are a few kB.")
     text = text.replace("\r\n", "\n").replace("\ufeff", "")
     kept = []
     for match in _BLOCK.finditer(text):
