@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from django.conf import settings
@@ -24,4 +25,11 @@ def required_settings(app_configs=None, **kwargs) -> list[Error]:
         errors.append(Error(
             f"HAPANEL_HEARTBEAT_SCHEMA {settings.HEARTBEAT_SCHEMA!r} is not a plain schema name.",
             hint="Letters, digits, _ and $ only, at most 64 characters.", id="hapanel.E002"))
+    for entry in settings.TRUSTED_PROXIES:
+        try:
+            ipaddress.ip_network(entry.strip(), strict=False)
+        except ValueError:
+            errors.append(Error(f"HAPANEL_TRUSTED_PROXIES: {entry!r} is not an address or a network.",
+                                hint="Comma-separated addresses or networks, e.g. 10.0.0.2,192.168.1.0/24.",
+                                id="hapanel.E003"))
     return errors

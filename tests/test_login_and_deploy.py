@@ -167,6 +167,11 @@ def test_a_heartbeat_schema_that_is_not_an_identifier_is_a_system_check_error():
     assert [e.id for e in checks.required_settings()] == ["hapanel.E002"]
 
 
+@override_settings(TRUSTED_PROXIES=["10.0.0.2", "proxy.example.com"])
+def test_a_trusted_proxy_that_is_no_address_is_a_system_check_error():
+    assert [e.id for e in checks.required_settings()] == ["hapanel.E003"]
+
+
 # ---- the Content-Security-Policy, in a real browser ----------------------------------------------------------
 
 
