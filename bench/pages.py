@@ -49,7 +49,7 @@ def main() -> None:
     from board import board_html
     from hapanel.roles import VIEWER, add_to_role
     from monitor.models import Pair
-    from tests.pairdata import make_pairs
+    from tests.factories import make_pairs
 
     user, _ = User.objects.get_or_create(username="bench-viewer")
     add_to_role(user, VIEWER)
