@@ -1,275 +1,24 @@
-"""parse_channels / flavour: realistic rows from MariaDB 10.11, MySQL 5.7 and MySQL 8.0/8.4, and junk."""
+"""parse_channels on the rows real servers return: MariaDB 10.11 and MySQL 5.7 / 8.0 / 8.4 shapes, value types.
+
+The quiet clock (how long a channel has received nothing) is read from the same columns, so it is here too.
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
-import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from monitor.probe.flavour import gtid_position_query, parse_version, replica_status_statement
-from monitor.probe.replica_status import UnreadableStatus, parse_channels
+from monitor.probe.replica_status import QuietClock, parse_channels
 from monitor.readings import ReplicationChannel
-
-# Column names and order exactly as MariaDB 10.11.19 (Debian 12) describes SHOW ALL SLAVES STATUS
-# (read from cursor.description on the lab machine): the 54 of SHOW SLAVE STATUS plus
-# Connection_name, Slave_SQL_State, Slave_received_heartbeats, Slave_heartbeat_period and the
-# columns 10.11 added (Gtid_Slave_Pos, Max_relay_log_size, ...).
-MARIADB_1011_COLUMNS = (
-    "Connection_name Slave_SQL_State Slave_IO_State Master_Host Master_User Master_Port Connect_Retry "
-    "Master_Log_File Read_Master_Log_Pos Relay_Log_File Relay_Log_Pos Relay_Master_Log_File "
-    "Slave_IO_Running Slave_SQL_Running Replicate_Do_DB Replicate_Ignore_DB Replicate_Do_Table "
-    "Replicate_Ignore_Table Replicate_Wild_Do_Table Replicate_Wild_Ignore_Table Last_Errno Last_Error "
-    "Skip_Counter Exec_Master_Log_Pos Relay_Log_Space Until_Condition Until_Log_File Until_Log_Pos "
-    "Master_SSL_Allowed Master_SSL_CA_File Master_SSL_CA_Path Master_SSL_Cert Master_SSL_Cipher "
-    "Master_SSL_Key Seconds_Behind_Master Master_SSL_Verify_Server_Cert Last_IO_Errno Last_IO_Error "
-    "Last_SQL_Errno Last_SQL_Error Replicate_Ignore_Server_Ids Master_Server_Id Master_SSL_Crl "
-    "Master_SSL_Crlpath Using_Gtid Gtid_IO_Pos Replicate_Do_Domain_Ids Replicate_Ignore_Domain_Ids "
-    "Parallel_Mode SQL_Delay SQL_Remaining_Delay Slave_SQL_Running_State Slave_DDL_Groups "
-    "Slave_Non_Transactional_Groups Slave_Transactional_Groups Replicate_Rewrite_DB Retried_transactions "
-    "Max_relay_log_size Executed_log_entries Slave_received_heartbeats Slave_heartbeat_period Gtid_Slave_Pos"
-).split()
-
-SQL_WAITING = "Slave has read all relay log; waiting for more updates"
-REFUSED_IO_ERROR = (
-    "error reconnecting to master 'repl@127.0.0.2:3307' - retry-time: 1  maximum-retries: 100000  "
-    "message: Can't connect to server on '127.0.0.2' (111 \"Connection refused\")"
+from tests.monitor.replica_status_rows import (
+    DUPLICATE_SQL_ERROR,
+    HEALTHY,
+    MARIADB_1011_COLUMNS,
+    REFUSED_IO_ERROR,
+    mariadb_row,
+    mysql57_row,
+    mysql80_row,
 )
-DUPLICATE_SQL_ERROR = (
-    "Could not execute Write_rows_v1 event on table t.t; Duplicate entry '1' for key 'PRIMARY', "
-    "Error_code: 1062; handler error HA_ERR_FOUND_DUPP_KEY; the event's master log mariadb-bin.000002, "
-    "end_log_pos 2187"
-)
-
-
-def mariadb_row(**changes: object) -> dict:
-    """A healthy row of MariaDB 10.11 SHOW ALL SLAVES STATUS, typed as PyMySQL returns it."""
-    row = {
-        "Connection_name": "",
-        "Slave_SQL_State": SQL_WAITING,
-        "Slave_IO_State": "Waiting for master to send event",
-        "Master_Host": "127.0.0.2",
-        "Master_User": "repl",
-        "Master_Port": 3307,
-        "Connect_Retry": 1,
-        "Master_Log_File": "mariadb-bin.000002",
-        "Read_Master_Log_Pos": 1893,
-        "Relay_Log_File": "relay-bin.000004",
-        "Relay_Log_Pos": 1190,
-        "Relay_Master_Log_File": "mariadb-bin.000002",
-        "Slave_IO_Running": "Yes",
-        "Slave_SQL_Running": "Yes",
-        "Replicate_Do_DB": "",
-        "Replicate_Ignore_DB": "",
-        "Replicate_Do_Table": "",
-        "Replicate_Ignore_Table": "",
-        "Replicate_Wild_Do_Table": "",
-        "Replicate_Wild_Ignore_Table": "",
-        "Last_Errno": 0,
-        "Last_Error": "",
-        "Skip_Counter": 0,
-        "Exec_Master_Log_Pos": 1893,
-        "Relay_Log_Space": 1797,
-        "Until_Condition": "None",
-        "Until_Log_File": "",
-        "Until_Log_Pos": 0,
-        "Master_SSL_Allowed": "Yes",
-        "Master_SSL_CA_File": "/etc/mysql/tls/ca.pem",
-        "Master_SSL_CA_Path": "",
-        "Master_SSL_Cert": "",
-        "Master_SSL_Cipher": "",
-        "Master_SSL_Key": "",
-        "Seconds_Behind_Master": 0,
-        "Master_SSL_Verify_Server_Cert": "Yes",
-        "Last_IO_Errno": 0,
-        "Last_IO_Error": "",
-        "Last_SQL_Errno": 0,
-        "Last_SQL_Error": "",
-        "Replicate_Ignore_Server_Ids": "",
-        "Master_Server_Id": 2,
-        "Master_SSL_Crl": "",
-        "Master_SSL_Crlpath": "",
-        "Using_Gtid": "Slave_Pos",
-        "Gtid_IO_Pos": "1-1-12,2-2-57",
-        "Replicate_Do_Domain_Ids": "",
-        "Replicate_Ignore_Domain_Ids": "",
-        "Parallel_Mode": "optimistic",
-        "SQL_Delay": 0,
-        "SQL_Remaining_Delay": None,
-        "Slave_SQL_Running_State": SQL_WAITING,
-        "Slave_DDL_Groups": 3,
-        "Slave_Non_Transactional_Groups": 0,
-        "Slave_Transactional_Groups": 54,
-        "Replicate_Rewrite_DB": "",
-        "Retried_transactions": 0,
-        "Max_relay_log_size": 1073741824,
-        "Executed_log_entries": 412,
-        "Slave_received_heartbeats": 37,
-        "Slave_heartbeat_period": 1.0,
-        "Gtid_Slave_Pos": "1-1-12,2-2-57",
-    }
-    for key, value in changes.items():
-        assert key in row, key  # a typo in a test must not pass as an "extra column"
-        row[key] = value
-    return row
-
-
-HEALTHY = ReplicationChannel(
-    name="",
-    source_host="127.0.0.2",
-    source_port=3307,
-    io_running="Yes",
-    sql_running="Yes",
-    io_state="Waiting for master to send event",
-    sql_state=SQL_WAITING,
-    last_io_errno=0,
-    last_io_error="",
-    last_sql_errno=0,
-    last_sql_error="",
-    seconds_behind=0,
-    gtid_io_pos="1-1-12,2-2-57",
-    ssl_verify=True,
-    ssl_allowed=True,
-    connect_retry=1,
-    heartbeat_period=1.0,
-)
-
-MYSQL57_GTID = "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5,\n4e11fa47-71ca-11e1-9e33-c80aa9429562:1-3"
-
-
-def mysql57_row(**changes: object) -> dict:
-    """A healthy row of MySQL 5.7.44 SHOW SLAVE STATUS (single default channel)."""
-    row = {
-        "Slave_IO_State": "Waiting for master to send event",
-        "Master_Host": "10.0.0.1",
-        "Master_User": "repl",
-        "Master_Port": 3306,
-        "Connect_Retry": 60,
-        "Master_Log_File": "mysql-bin.000012",
-        "Read_Master_Log_Pos": 154,
-        "Relay_Log_File": "relay-bin.000031",
-        "Relay_Log_Pos": 367,
-        "Relay_Master_Log_File": "mysql-bin.000012",
-        "Slave_IO_Running": "Yes",
-        "Slave_SQL_Running": "Yes",
-        "Replicate_Do_DB": "",
-        "Replicate_Ignore_DB": "",
-        "Replicate_Do_Table": "",
-        "Replicate_Ignore_Table": "",
-        "Replicate_Wild_Do_Table": "",
-        "Replicate_Wild_Ignore_Table": "",
-        "Last_Errno": 0,
-        "Last_Error": "",
-        "Skip_Counter": 0,
-        "Exec_Master_Log_Pos": 154,
-        "Relay_Log_Space": 741,
-        "Until_Condition": "None",
-        "Until_Log_File": "",
-        "Until_Log_Pos": 0,
-        "Master_SSL_Allowed": "No",
-        "Master_SSL_CA_File": "",
-        "Master_SSL_CA_Path": "",
-        "Master_SSL_Cert": "",
-        "Master_SSL_Cipher": "",
-        "Master_SSL_Key": "",
-        "Seconds_Behind_Master": 3,
-        "Master_SSL_Verify_Server_Cert": "No",
-        "Last_IO_Errno": 0,
-        "Last_IO_Error": "",
-        "Last_SQL_Errno": 0,
-        "Last_SQL_Error": "",
-        "Replicate_Ignore_Server_Ids": "",
-        "Master_Server_Id": 1,
-        "Master_UUID": "3e11fa47-71ca-11e1-9e33-c80aa9429562",
-        "Master_Info_File": "mysql.slave_master_info",
-        "SQL_Delay": 0,
-        "SQL_Remaining_Delay": None,
-        "Slave_SQL_Running_State": "Slave has read all relay log; waiting for more updates",
-        "Master_Retry_Count": 86400,
-        "Master_Bind": "",
-        "Last_IO_Error_Timestamp": "",
-        "Last_SQL_Error_Timestamp": "",
-        "Master_SSL_Crl": "",
-        "Master_SSL_Crlpath": "",
-        "Retrieved_Gtid_Set": MYSQL57_GTID,
-        "Executed_Gtid_Set": MYSQL57_GTID,
-        "Auto_Position": 1,
-        "Replicate_Rewrite_DB": "",
-        "Channel_Name": "",
-        "Master_TLS_Version": "",
-    }
-    row.update(changes)
-    return row
-
-
-def mysql80_row(**changes: object) -> dict:
-    """A row of MySQL 8.0.22+ / 8.4 SHOW REPLICA STATUS, renamed columns included."""
-    row = {
-        "Replica_IO_State": "Waiting for source to send event",
-        "Source_Host": "db-a.internal",
-        "Source_User": "repl",
-        "Source_Port": 3306,
-        "Connect_Retry": 60,
-        "Source_Log_File": "binlog.000007",
-        "Read_Source_Log_Pos": 1307,
-        "Relay_Log_File": "replica-relay-bin.000003",
-        "Relay_Log_Pos": 1508,
-        "Relay_Source_Log_File": "binlog.000007",
-        "Replica_IO_Running": "Yes",
-        "Replica_SQL_Running": "Yes",
-        "Replicate_Do_DB": "",
-        "Replicate_Ignore_DB": "",
-        "Replicate_Do_Table": "",
-        "Replicate_Ignore_Table": "",
-        "Replicate_Wild_Do_Table": "",
-        "Replicate_Wild_Ignore_Table": "",
-        "Last_Errno": 0,
-        "Last_Error": "",
-        "Skip_Counter": 0,
-        "Exec_Source_Log_Pos": 1307,
-        "Relay_Log_Space": 1858,
-        "Until_Condition": "None",
-        "Until_Log_File": "",
-        "Until_Log_Pos": 0,
-        "Source_SSL_Allowed": "Yes",
-        "Source_SSL_CA_File": "/etc/mysql/ca.pem",
-        "Source_SSL_CA_Path": "",
-        "Source_SSL_Cert": "",
-        "Source_SSL_Cipher": "",
-        "Source_SSL_Key": "",
-        "Seconds_Behind_Source": 0,
-        "Source_SSL_Verify_Server_Cert": "Yes",
-        "Last_IO_Errno": 0,
-        "Last_IO_Error": "",
-        "Last_SQL_Errno": 0,
-        "Last_SQL_Error": "",
-        "Replicate_Ignore_Server_Ids": "",
-        "Source_Server_Id": 1,
-        "Source_UUID": "8a94f357-aab4-11df-86ab-c80aa9429562",
-        "Source_Info_File": "mysql.slave_master_info",
-        "SQL_Delay": 0,
-        "SQL_Remaining_Delay": None,
-        "Replica_SQL_Running_State": "Replica has read all relay log; waiting for more updates",
-        "Source_Retry_Count": 86400,
-        "Source_Bind": "",
-        "Last_IO_Error_Timestamp": "",
-        "Last_SQL_Error_Timestamp": "",
-        "Source_SSL_Crl": "",
-        "Source_SSL_Crlpath": "",
-        "Retrieved_Gtid_Set": "8a94f357-aab4-11df-86ab-c80aa9429562:1-9",
-        "Executed_Gtid_Set": "8a94f357-aab4-11df-86ab-c80aa9429562:1-9",
-        "Auto_Position": 1,
-        "Replicate_Rewrite_DB": "",
-        "Channel_Name": "",
-        "Source_TLS_Version": "TLSv1.3",
-        "Source_public_key_path": "",
-        "Get_Source_public_key": 0,
-        "Network_Namespace": "",
-    }
-    row.update(changes)
-    return row
-
 
 # --- MariaDB 10.11 ---------------------------------------------------------------------------
 
@@ -353,9 +102,7 @@ def test_tls_name_mismatch_2026() -> None:
         "error connecting to master 'repl@127.0.0.2:3307' - retry-time: 1  maximum-retries: 100000  "
         "message: SSL connection error: Validation of SSL server certificate failed"
     )
-    (channel,) = parse_channels(
-        [mariadb_row(Slave_IO_Running="Connecting", Last_IO_Errno=2026, Last_IO_Error=message)]
-    )
+    (channel,) = parse_channels([mariadb_row(Slave_IO_Running="Connecting", Last_IO_Errno=2026, Last_IO_Error=message)])
     assert (channel.last_io_errno, channel.last_io_error) == (2026, message)
 
 
@@ -389,7 +136,9 @@ def test_plain_show_slave_status_without_connection_name() -> None:
     ):
         del row[only_in_all]
     (channel,) = parse_channels([row])
-    assert channel == ReplicationChannel(**{**HEALTHY.__dict__, "heartbeat_period": None})
+    # The plain statement has no heartbeat columns; the read position still shows what arrives.
+    assert channel == replace(HEALTHY, heartbeat_period=None, received_heartbeats=None)
+    assert channel.read_position == "mariadb-bin.000002:1893"
 
 
 def test_sql_state_falls_back_to_slave_sql_state() -> None:
@@ -467,6 +216,9 @@ def test_mysql57_show_slave_status() -> None:
         ssl_allowed=False,
         connect_retry=60,
         heartbeat_period=None,
+        # MySQL has no heartbeat counter in this statement: only the read position shows what arrives.
+        received_heartbeats=None,
+        read_position="mysql-bin.000012:154",
     )
 
 
@@ -491,6 +243,8 @@ def test_mysql80_show_replica_status() -> None:
         ssl_allowed=True,
         connect_retry=60,
         heartbeat_period=None,
+        received_heartbeats=None,
+        read_position="binlog.000007:1307",
     )
 
 
@@ -528,194 +282,49 @@ def test_mysql_multi_channel() -> None:
     assert [(c.name, c.sql_running) for c in parse_channels(rows)] == [("a", "Yes"), ("b", "No")]
 
 
-# --- unreadable ------------------------------------------------------------------------------
+def test_read_position_needs_a_read_log_pos() -> None:
+    row = mariadb_row()
+    del row["Read_Master_Log_Pos"]
+    (channel,) = parse_channels([row])
+    assert channel.read_position == ""
 
 
-@pytest.mark.parametrize(
-    "column, words",
-    [
-        ("Slave_IO_Running", "IO thread running"),
-        ("Slave_SQL_Running", "SQL thread running"),
-        ("Last_IO_Errno", "last IO errno"),
-        ("Last_SQL_Errno", "last SQL errno"),
-    ],
-)
-def test_missing_required_column(column: str, words: str) -> None:
-    row = mariadb_row(Connection_name="dc1")
-    del row[column]
-    with pytest.raises(UnreadableStatus) as info:
-        parse_channels([row])
-    assert words in str(info.value)
-    assert column in str(info.value)
-    assert "'dc1'" in str(info.value)  # says which channel
+# --- how long a channel has received nothing ------------------------------------------------
 
 
-def test_missing_io_column_under_every_name() -> None:
-    with pytest.raises(UnreadableStatus, match="Replica_IO_Running"):
-        parse_channels([{"Last_IO_Errno": 0, "Last_SQL_Errno": 0, "Slave_SQL_Running": "Yes"}])
+def _channel(**changes: object) -> tuple[ReplicationChannel, ...]:
+    return parse_channels([mariadb_row(**changes)])
 
 
-def test_non_numeric_errno() -> None:
-    with pytest.raises(UnreadableStatus, match=r"row 0: column Last_IO_Errno is not a whole number: 'oops'"):
-        parse_channels([mariadb_row(Last_IO_Errno="oops")])
+def test_quiet_clock_counts_from_the_first_poll_that_saw_the_counters_stand() -> None:
+    clock = QuietClock()
+    assert clock.stamp(_channel(), now=100.0)[0].quiet_for == 0.0
+    assert clock.stamp(_channel(), now=101.0)[0].quiet_for == 1.0
+    assert clock.stamp(_channel(), now=103.5)[0].quiet_for == 3.5
 
 
-def test_null_errno() -> None:
-    with pytest.raises(UnreadableStatus, match="Last_SQL_Errno is NULL"):
-        parse_channels([mariadb_row(Last_SQL_Errno=None)])
+def test_quiet_clock_restarts_when_a_heartbeat_or_an_event_arrives() -> None:
+    clock = QuietClock()
+    clock.stamp(_channel(), now=100.0)
+    assert clock.stamp(_channel(Slave_received_heartbeats=38), now=102.0)[0].quiet_for == 0.0
+    assert clock.stamp(_channel(Slave_received_heartbeats=38), now=103.0)[0].quiet_for == 1.0
+    assert clock.stamp(_channel(Slave_received_heartbeats=38, Read_Master_Log_Pos=2000), now=104.0)[0].quiet_for == 0.0
 
 
-@pytest.mark.parametrize("value", ["3.5", 3.5, Decimal("NaN"), Decimal("sNaN"), float("inf"), "9" * 5000])
-def test_bad_seconds_behind(value: object) -> None:
-    with pytest.raises(UnreadableStatus, match="Seconds_Behind_Master"):
-        parse_channels([mariadb_row(Seconds_Behind_Master=value)])
+def test_quiet_clock_keeps_each_channel_apart_and_forgets_a_dropped_one() -> None:
+    clock = QuietClock()
+    both = parse_channels([mariadb_row(Connection_name="a"), mariadb_row(Connection_name="b")])
+    clock.stamp(both, now=100.0)
+    moved = parse_channels([mariadb_row(Connection_name="a"), mariadb_row(Connection_name="b", Gtid_IO_Pos="1-1-13")])
+    assert [c.quiet_for for c in clock.stamp(moved, now=101.0)] == [1.0, 0.0]
+    clock.stamp(parse_channels([mariadb_row(Connection_name="a")]), now=102.0)
+    # "b" was gone for a poll: when it is back its quiet time starts again rather than spanning the gap.
+    assert [c.quiet_for for c in clock.stamp(moved, now=103.0)] == [3.0, 0.0]
 
 
-@pytest.mark.parametrize("value", ["fast", float("nan"), "1e999", [1]])
-def test_bad_heartbeat_period(value: object) -> None:
-    with pytest.raises(UnreadableStatus, match="Slave_heartbeat_period"):
-        parse_channels([mariadb_row(Slave_heartbeat_period=value)])
-
-
-def test_value_of_a_type_no_driver_returns() -> None:
-    with pytest.raises(UnreadableStatus, match="Master_Host has a value of unexpected type dict"):
-        parse_channels([mariadb_row(Master_Host={"x": 1})])
-
-
-def test_row_that_is_not_a_dict() -> None:
-    with pytest.raises(UnreadableStatus, match="row 1 is a tuple, not a dict"):
-        parse_channels([mariadb_row(), tuple(mariadb_row().values())])
-
-
-@pytest.mark.parametrize("rows", [None, "rows", {"Slave_IO_Running": "Yes"}, 7])
-def test_rows_that_are_not_a_list(rows: object) -> None:
-    with pytest.raises(UnreadableStatus, match="expected a list of rows"):
-        parse_channels(rows)  # type: ignore[arg-type]
-
-
-def test_unknown_ssl_word_is_none_not_an_error() -> None:
-    (channel,) = parse_channels([mariadb_row(Master_SSL_Verify_Server_Cert="Maybe")])
-    assert channel.ssl_verify is None
-
-
-_KNOWN_COLUMNS = sorted(
-    set(MARIADB_1011_COLUMNS)
-    | set(mysql80_row())
-    | {"Channel_Name", "Retrieved_Gtid_Set", "Source_Connect_Retry", "slave_io_running"}
-)
-_values = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(),
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.decimals(allow_nan=True, allow_infinity=True),
-    st.text(max_size=20),
-    st.binary(max_size=20),
-    st.sampled_from(["Yes", "No", "Connecting", "Preparing", "", " 12 ", "-1", "1e5", "0x10"]),
-    st.lists(st.integers(), max_size=2),
-    st.builds(object),
-)
-_keys = st.one_of(st.sampled_from(_KNOWN_COLUMNS), st.text(max_size=12), st.integers(), st.binary(max_size=8))
-_rows = st.one_of(
-    st.dictionaries(_keys, _values, max_size=30),
-    st.builds(
-        lambda changes: {**mariadb_row(), **changes},
-        st.dictionaries(st.sampled_from(_KNOWN_COLUMNS), _values),
-    ),
-    st.builds(
-        lambda changes: {**mysql80_row(), **changes},
-        st.dictionaries(st.sampled_from(_KNOWN_COLUMNS), _values),
-    ),
-    st.none(),
-    st.integers(),
-    st.lists(st.text(max_size=3), max_size=3),
-)
-
-
-@settings(max_examples=400, deadline=None)
-@given(st.lists(_rows, max_size=4))
-def test_junk_rows_only_ever_raise_unreadable_status(rows: list) -> None:
-    try:
-        channels = parse_channels(rows)
-    except UnreadableStatus as exc:
-        assert str(exc)
-    else:
-        assert len(channels) == len(rows)
-        assert all(isinstance(channel, ReplicationChannel) for channel in channels)
-        for channel in channels:
-            assert isinstance(channel.last_io_errno, int)
-            assert channel.seconds_behind is None or isinstance(channel.seconds_behind, int)
-            assert isinstance(channel.gtid_io_pos, str)
-
-
-# --- flavour ---------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "version, comment, expected",
-    [
-        ("10.11.19-MariaDB-0+deb12u1", "Debian 12", ("mariadb", (10, 11, 19))),
-        ("5.5.5-10.11.6-MariaDB", "", ("mariadb", (10, 11, 6))),
-        ("8.0.36", "MySQL Community Server - GPL", ("mysql", (8, 0, 36))),
-        ("8.4.2-log", "", ("mysql", (8, 4, 2))),
-        ("5.7.44-log", "MySQL Community Server (GPL)", ("mysql", (5, 7, 44))),
-        ("11.4.3-MariaDB-log", "", ("mariadb", (11, 4, 3))),
-        ("10.6.18", "mariadb.org binary distribution", ("mariadb", (10, 6, 18))),
-        ("8.0.35-27", "Percona Server (GPL), Release 27", ("mysql", (8, 0, 35))),
-        (b"10.11.6-MariaDB", b"", ("mariadb", (10, 11, 6))),
-        ("5.5.5", "", ("mysql", (5, 5, 5))),
-    ],
-)
-def test_parse_version(version: str, comment: str, expected: tuple) -> None:
-    assert parse_version(version, comment) == expected
-
-
-@pytest.mark.parametrize("version", ["", "MariaDB", "banana-8.0.1", "8", "8.0.x", "1.2.3.4", None, "８.0.1"])
-def test_parse_version_garbage(version: str) -> None:
-    with pytest.raises(UnreadableStatus):
-        parse_version(version)
-
-
-@given(st.text(max_size=30), st.text(max_size=30))
-def test_parse_version_never_raises_anything_else(version: str, comment: str) -> None:
-    try:
-        flavour, numbers = parse_version(version, comment)
-    except UnreadableStatus:
-        return
-    assert flavour in ("mariadb", "mysql")
-    assert len(numbers) == 3
-
-
-@pytest.mark.parametrize(
-    "flavour, version, statement",
-    [
-        ("mariadb", (10, 11, 19), "SHOW ALL SLAVES STATUS"),
-        ("mariadb", (10, 0, 0), "SHOW ALL SLAVES STATUS"),
-        ("mariadb", (11, 4, 3), "SHOW ALL SLAVES STATUS"),
-        ("mariadb", (5, 5, 68), "SHOW SLAVE STATUS"),
-        ("mysql", (8, 0, 22), "SHOW REPLICA STATUS"),
-        ("mysql", (8, 4, 2), "SHOW REPLICA STATUS"),
-        ("mysql", (9, 1, 0), "SHOW REPLICA STATUS"),
-        ("mysql", (8, 0, 21), "SHOW SLAVE STATUS"),
-        ("mysql", (5, 7, 44), "SHOW SLAVE STATUS"),
-    ],
-)
-def test_replica_status_statement(flavour: str, version: tuple[int, ...], statement: str) -> None:
-    assert replica_status_statement(flavour, version) == statement
-
-
-def test_statement_from_parsed_version() -> None:
-    assert replica_status_statement(*parse_version("5.5.5-10.11.6-MariaDB")) == "SHOW ALL SLAVES STATUS"
-    assert replica_status_statement(*parse_version("8.0.36")) == "SHOW REPLICA STATUS"
-
-
-def test_gtid_position_query() -> None:
-    assert gtid_position_query("mariadb") == "SELECT @@gtid_current_pos"
-    assert gtid_position_query("mysql") == "SELECT @@gtid_executed"
-
-
-def test_unknown_flavour() -> None:
-    with pytest.raises(UnreadableStatus, match="unknown server flavour"):
-        gtid_position_query("postgres")
-    with pytest.raises(UnreadableStatus, match="unknown server flavour"):
-        replica_status_statement("postgres", (16, 0, 0))
+def test_quiet_clock_says_nothing_without_counters() -> None:
+    row = mysql80_row()
+    del row["Read_Source_Log_Pos"]
+    clock = QuietClock()
+    clock.stamp(parse_channels([row]), now=100.0)
+    assert clock.stamp(parse_channels([row]), now=105.0)[0].quiet_for is None
