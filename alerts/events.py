@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from alerts.models import HA_ALIVE, HA_FAILED, MONITOR_RECOVERED, MONITOR_STALE, REPL_ALIVE, REPL_FAILED
+from alerts.models import (
+    HA_ALIVE,
+    HA_FAILED,
+    MONITOR_RECOVERED,
+    MONITOR_STALE,
+    REPL_ALIVE,
+    REPL_FAILED,
+    SIGHT_BACK,
+    SIGHT_LOST,
+)
 from monitor.models import Transition
 from monitor.vocabulary import Cause, Status
 
@@ -13,29 +22,33 @@ ALIVE = {Transition.HA: HA_ALIVE, Transition.REPLICATION: REPL_ALIVE}
 def event_for(t: Transition) -> str | None:
     """The event of one flip, or None when it tells the operator nothing new.
 
-    Unknown is not a failure (the monitor cannot tell), so a flip to Unknown alerts only when the
-    monitor itself went stale; a return to Alive alerts when it ends a Failed that was alerted, or
-    ends a stale monitor. The first verdict after a pair is added (Unknown → Alive) stays quiet.
+    Unknown is not a failure but losing sight is news: a flip to Unknown is `monitor-stale` when the monitor
+    itself stopped, else `sight-lost` (with the reason); the way back is `monitor-recovered` or `sight-back`,
+    or the Alive that ends a Failed that was alerted. The first verdict after a pair is added (Unknown → Alive)
+    stays quiet.
     """
     if t.new_status == Status.FAILED:
         return FAILED[t.kind]
     if t.new_status == Status.UNKNOWN:
-        return MONITOR_STALE if t.cause == Cause.MONITOR_STALE else None
+        return MONITOR_STALE if t.cause == Cause.MONITOR_STALE else SIGHT_LOST
     if t.old_status == Status.FAILED:
         return ALIVE[t.kind]
     earlier = Transition.objects.filter(pair_id=t.pair_id, kind=t.kind, pk__lt=t.pk).order_by("-id")
-    if t.old_status == Status.UNKNOWN and earlier.values_list("cause", flat=True).first() == Cause.MONITOR_STALE:
+    last_cause = earlier.values_list("cause", flat=True).first()
+    if t.old_status == Status.UNKNOWN and last_cause == Cause.MONITOR_STALE:
         return MONITOR_RECOVERED
     last_known = earlier.exclude(new_status=Status.UNKNOWN).values_list("new_status", flat=True).first()
-    return ALIVE[t.kind] if last_known == Status.FAILED else None
+    if last_known == Status.FAILED:
+        return ALIVE[t.kind]
+    return SIGHT_BACK if t.old_status == Status.UNKNOWN and last_cause is not None else None
 
 
 def dedupe(events: list[tuple[Transition, str]]) -> list[tuple[Transition, str]]:
-    """The monitor going stale (or back) flips both statuses at once: that is one alert per pair, not two."""
+    """The monitor going stale or losing sight (or back) flips both statuses at once: one alert per pair, not two."""
     seen: set[tuple[int, str]] = set()
     out = []
     for t, event in events:
-        if event in (MONITOR_STALE, MONITOR_RECOVERED):
+        if event in (MONITOR_STALE, MONITOR_RECOVERED, SIGHT_LOST, SIGHT_BACK):
             if (t.pair_id, event) in seen:
                 continue
             seen.add((t.pair_id, event))

@@ -12,7 +12,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from alerts.models import EVENTS, Channel, Route
+from alerts.models import EVENTS, ON_BY_DEFAULT, Channel, Route
 from alerts.transports.snmp import AUTH, PRIV
 from alerts.transports.syslog import FACILITIES
 from hapanel import encryption
@@ -240,7 +240,10 @@ class ChannelForm(forms.Form):
             elif field in self.kept:
                 config[key] = channel.config[key]
         channel.config = config
+        new = channel.pk is None
         channel.save()
+        if new:
+            Route.objects.bulk_create([Route(event=event, channel=channel) for event in ON_BY_DEFAULT])
         return channel
 
 

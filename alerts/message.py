@@ -33,7 +33,7 @@ class Message:
         """A syslog-style severity name: failures are errors, recoveries notices."""
         if self.event.endswith("-failed"):
             return "err"
-        if self.event in ("monitor-stale", "flapping"):
+        if self.event in ("monitor-stale", "sight-lost", "flapping"):
             return "warning"
         return "notice"
 

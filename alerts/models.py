@@ -17,6 +17,9 @@ from monitor.models import Pair, Transition
 HA_FAILED, HA_ALIVE = "ha-failed", "ha-alive"
 REPL_FAILED, REPL_ALIVE = "replication-failed", "replication-alive"
 MONITOR_STALE, MONITOR_RECOVERED = "monitor-stale", "monitor-recovered"
+# The panel cannot tell any more (its login refused, neither node reachable, an answer it cannot read), and can
+# again: losing sight of a pair is news, though not a failure of the pair.
+SIGHT_LOST, SIGHT_BACK = "sight-lost", "sight-back"
 EVENTS = [
     (HA_FAILED, "High Availability Failed"),
     (HA_ALIVE, "High Availability Alive"),
@@ -24,7 +27,11 @@ EVENTS = [
     (REPL_ALIVE, "Replication Alive"),
     (MONITOR_STALE, "Monitor stale"),
     (MONITOR_RECOVERED, "Monitor recovered"),
+    (SIGHT_LOST, "Lost sight of the pair"),
+    (SIGHT_BACK, "Sight of the pair regained"),
 ]
+# Routed for all pairs when a channel is made: nobody should have to think of them to hear of them.
+ON_BY_DEFAULT = (SIGHT_LOST, SIGHT_BACK)
 EVENT_TITLES = dict(EVENTS)
 # Config keys holding secrets: stored encrypted under "<key>_enc", decrypted only to send.
 SECRET_KEYS = ("secret", "auth_key", "priv_key")

@@ -68,3 +68,33 @@ def test_crash_and_heal_alert_once_per_channel(polling_alert_worker, receivers, 
     assert [len(x.messages()) for x in r.all()] == [2, 2, 4, 2], "exactly one failure and one recovery each"
     assert Notification.objects.filter(status=Notification.SENT).count() == 10
     assert Attempt.objects.filter(ok=True).count() == 10 and not Attempt.objects.filter(ok=False).exists()
+
+
+def test_a_refused_monitor_login_is_alerted_once_as_lost_sight_and_its_end_too(
+        polling_alert_worker, receivers, sandbox_pair, healthy):
+    """Both statuses turn Unknown together: one message per channel says the panel lost sight and why."""
+    from alerts.models import Channel
+    from monitor.models import Node
+
+    hook = Channel.objects.create(kind=Channel.WEBHOOK, name="ops", config={"url": receivers.http.url})
+    hook.routes.create(event="sight-lost")
+    hook.routes.create(event="sight-back")
+    pid = sandbox_pair.pk
+    wait_status(pid, "Alive", "Alive")
+    stored = dict(Node.objects.filter(pair_id=pid).values_list("pk", "monitor_password_enc"))
+    for node in Node.objects.filter(pair_id=pid):  # a password changed on the servers, not in the panel
+        node.set_password("not-the-monitor-password")
+        node.save()
+    try:
+        wait_status(pid, "Unknown", "Unknown")
+        lost = receivers.http.wait(1, "sight-lost")[0]
+        body = receivers.http.json()[0]
+        assert body["event"] == "sight-lost" and body["cause"] == "monitor-auth-failure"
+        assert body["summary"] and body["summary"] in body["text"] and lost.body
+    finally:
+        for pk, enc in stored.items():
+            Node.objects.filter(pk=pk).update(monitor_password_enc=enc)
+    wait_status(pid, "Alive", "Alive")
+    receivers.http.wait(2)
+    wait_for(all_settled, 20, "every notification settled")
+    assert [m["event"] for m in receivers.http.json()] == ["sight-lost", "sight-back"]

@@ -55,10 +55,13 @@ def test_which_flips_alert(transactional_db):
 
     assert event_for(t("Unknown", "Alive")) is None  # the first verdict after adding a pair
     assert event_for(t("Alive", "Failed", "primary-down")) == "ha-failed"
-    assert event_for(t("Failed", "Unknown", "unreachable")) is None  # cannot tell is not a failure
+    assert event_for(t("Failed", "Unknown", "unreachable")) == "sight-lost"  # not a failure, but news
     assert event_for(t("Unknown", "Alive")) == "ha-alive"  # ends the Failed that was alerted
+    assert event_for(t("Alive", "Unknown", "monitor-auth-failure")) == "sight-lost"
+    assert event_for(t("Unknown", "Alive")) == "sight-back"
     assert event_for(t("Alive", "Unknown", "monitor-stale")) == "monitor-stale"
     assert event_for(t("Unknown", "Alive")) == "monitor-recovered"
-    assert event_for(t("Alive", "Unknown", "primary-down", kind="replication")) is None
-    assert event_for(t("Unknown", "Alive", kind="replication")) is None  # was never Failed
+    assert event_for(t("Unknown", "Alive", kind="replication")) is None  # the first verdict
+    assert event_for(t("Alive", "Unknown", "primary-unreachable", kind="replication")) == "sight-lost"
+    assert event_for(t("Unknown", "Alive", kind="replication")) == "sight-back"
     assert event_for(t("Alive", "Failed", "apply-error", kind="replication")) == "replication-failed"

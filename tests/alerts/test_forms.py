@@ -41,6 +41,8 @@ def test_create_edit_and_send_test(admin_client):
         assert response.status_code == 302
         channel = Channel.objects.get(name="chat")
         assert channel.config.keys() == {"url", "secret_enc"} and channel.transport_config()["secret"] == "k"
+        # Losing sight of a pair, and regaining it, are routed for every pair from the start.
+        assert set(channel.routes.values_list("event", "pair")) == {("sight-lost", None), ("sight-back", None)}
         page = admin_client.post(f"/alerts/channels/{channel.pk}/test/", follow=True).content.decode()
         assert "Test to “chat”: sent" in page
         assert http.wait(1)[0].headers["X-Hapanel-Signature"].startswith("sha256=")
