@@ -13,11 +13,14 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.test import Client, RequestFactory, override_settings
+from playwright.sync_api import expect
 
+from alerts.models import Channel
 from hapanel import checks
 from hapanel.client_address import client_address
 from hapanel.middleware import SEEN_KEY
 from hapanel.roles import ADMIN, VIEWER
+from monitor.models import Pair
 from tests.browser import web_server
 from tests.factories import make_user, recorded, save
 from tests.services import wait_for
@@ -189,6 +192,7 @@ def server(transactional_db):
 def test_the_pages_run_under_the_policy_in_chromium(server, browser, output_dir):
     make_user("root", ADMIN, password="admin-password-for-csp")
     pair = save(recorded("csp-pair", "primary-down"))
+    channel = Channel.objects.create(kind=Channel.WEBHOOK, name="csp hook", config={"url": "http://127.0.0.1:9/"})
     page = browser.new_page()
     violations: list[str] = []
     page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
@@ -207,7 +211,34 @@ def test_the_pages_run_under_the_policy_in_chromium(server, browser, output_dir)
     with page.expect_response(lambda r: "/pairs/test-connection/" in r.url, timeout=15_000):
         page.click("text=Test connection")
     page.screenshot(path=str(output_dir / "csp-test-connection.png"), full_page=True)
+    _channel_form_shows_the_chosen_kind(page, server, channel)
+    _routes_follow_the_chosen_pair(page, server, pair)
     assert violations == []
+
+
+def _channel_form_shows_the_chosen_kind(page, server: str, channel: Channel) -> None:
+    """static/alerts/channel_form.js runs: only the chosen kind's fieldset is shown, and it follows the choice."""
+    for path, kind in (("/alerts/channels/new/", Channel.EMAIL), (f"/alerts/channels/{channel.pk}/", channel.kind)):
+        response = page.goto(server + path)
+        assert response is not None and response.status == 200, path
+        expect(page.locator(f"fieldset[data-kind={kind}]")).to_be_visible()
+        expect(page.locator(f"fieldset[data-kind]:not([data-kind={kind}])")).to_have_count(3)
+        for other in page.locator(f"fieldset[data-kind]:not([data-kind={kind}])").all():
+            expect(other).to_be_hidden()
+    page.select_option("#id_kind", Channel.SNMP)
+    expect(page.locator("fieldset[data-kind=snmp]")).to_be_visible()
+    expect(page.locator(f"fieldset[data-kind={channel.kind}]")).to_be_hidden()
+
+
+def _routes_follow_the_chosen_pair(page, server: str, pair: Pair) -> None:
+    """static/alerts/routes.js runs: choosing a pair loads its routes with no button pressed."""
+    response = page.goto(f"{server}/alerts/routes/")
+    assert response is not None and response.status == 200
+    expect(page.get_by_role("button", name="Save routing for all pairs")).to_be_visible()
+    page.select_option("select[name=pair]", str(pair.pk))
+    page.wait_for_url(f"{server}/alerts/routes/?pair={pair.pk}")
+    expect(page.get_by_role("button", name=f"Save routing for {pair.name}")).to_be_visible()
+    expect(page.locator("select[name=pair]")).to_have_value(str(pair.pk))
 
 
 # ---- a fresh machine: what `make run` and `make test` install -----------------------------------------------
