@@ -30,17 +30,31 @@ def event_for(t: Transition) -> str | None:
     if t.new_status == Status.FAILED:
         return FAILED[t.kind]
     if t.new_status == Status.UNKNOWN:
-        return MONITOR_STALE if t.cause == Cause.MONITOR_STALE else SIGHT_LOST
+        if t.cause == Cause.MONITOR_STALE:
+            return MONITOR_STALE
+        return SIGHT_LOST if _sight_news(t) else None
     if t.old_status == Status.FAILED:
         return ALIVE[t.kind]
     earlier = Transition.objects.filter(pair_id=t.pair_id, kind=t.kind, pk__lt=t.pk).order_by("-id")
-    last_cause = earlier.values_list("cause", flat=True).first()
-    if t.old_status == Status.UNKNOWN and last_cause == Cause.MONITOR_STALE:
+    into_unknown = earlier.first()
+    if t.old_status == Status.UNKNOWN and into_unknown is not None and into_unknown.cause == Cause.MONITOR_STALE:
         return MONITOR_RECOVERED
     last_known = earlier.exclude(new_status=Status.UNKNOWN).values_list("new_status", flat=True).first()
     if last_known == Status.FAILED:
         return ALIVE[t.kind]
-    return SIGHT_BACK if t.old_status == Status.UNKNOWN and last_cause is not None else None
+    if t.old_status == Status.UNKNOWN and into_unknown is not None and _sight_news(into_unknown):
+        return SIGHT_BACK
+    return None
+
+
+def _sight_news(into_unknown: Transition) -> bool:
+    """Whether losing sight of one status is news: not when the pair's other status had failed by then (a crashed
+    primary cannot be read, and the Failed alert already says why)."""
+    other = Transition.REPLICATION if into_unknown.kind == Transition.HA else Transition.HA
+    other_status = (Transition.objects.filter(pair_id=into_unknown.pair_id, kind=other,
+                                              detected_at__lte=into_unknown.detected_at)
+                    .order_by("-detected_at", "-id").values_list("new_status", flat=True).first())
+    return other_status != Status.FAILED
 
 
 def dedupe(events: list[tuple[Transition, str]]) -> list[tuple[Transition, str]]:

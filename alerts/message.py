@@ -27,6 +27,7 @@ class Message:
     previous_lasted: float | None = None  # seconds the previous state of this status lasted
     url: str = ""
     notification_id: int | None = None
+    what_to_do: str = ""  # the remediation line the pair page shows for this cause
 
     @property
     def severity(self) -> str:
@@ -52,6 +53,8 @@ class Message:
             lines.append(f"{self.status_kind} Status: {self.old_status} → {self.new_status}")
         if self.summary:
             lines.append(f"Why: {self.summary}")
+        if self.what_to_do:
+            lines.append(f"What to do: {self.what_to_do}")
         if self.detected_at:
             lines.append(f"When: {self.detected_at.isoformat(timespec='seconds')}")
         if self.previous_lasted is not None:
@@ -69,6 +72,8 @@ class Message:
             parts.append(f"{self.status_kind} {self.old_status} -> {self.new_status}")
         if self.summary:
             parts.append(self.summary)
+        if self.what_to_do:
+            parts.append(f"what to do: {self.what_to_do}")
         if self.previous_lasted is not None:
             parts.append(f"{self.old_status} lasted {humanize(self.previous_lasted)}")
         if self.url:
@@ -114,6 +119,7 @@ def for_notification(n: Notification) -> Message:
         new_status=t.new_status, cause=t.cause, summary=summary, evidence=t.evidence or {},
         detected_at=t.detected_at, previous_lasted=previous_lasted(t),
         url=settings.SITE_URL.rstrip("/") + pair.get_absolute_url(), notification_id=n.pk,
+        what_to_do=t.remediation if n.purpose != Notification.STABLE else "",
     )
 
 

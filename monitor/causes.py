@@ -13,6 +13,10 @@ from monitor.vocabulary import Cause as C
 _LOGS = "its error log (/var/log/mysql/error.log or `journalctl -u mariadb`)"
 
 REMEDIATION: dict[str, str] = {
+    C.MONITOR_STALE: (
+        "Check that a Celery worker with beat runs (`celery -A hapanel worker -B`, or the worker and beat services) "
+        "and that Redis answers; the worker's log says why it stopped."
+    ),
     C.OK: "",
     C.PRIMARY_DOWN: (
         f"Check the primary's mariadbd process and {_LOGS}; once it is back the secondary reconnects "

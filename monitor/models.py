@@ -138,6 +138,7 @@ class Transition(models.Model):
     new_status = models.CharField(max_length=10, choices=STATUS_CHOICES)
     cause = models.CharField(max_length=40)
     summary = models.TextField(blank=True)
+    remediation = models.TextField(blank=True, default="", help_text="what to do, as the flip's alerts say it")
     evidence = models.JSONField(default=dict, blank=True)
     detected_at = models.DateTimeField(db_index=True)
     paused = models.BooleanField(default=False, help_text="recorded during maintenance: no alerts")

@@ -14,6 +14,7 @@ from typing import NamedTuple
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Q
 
+from monitor import causes
 from monitor.models import Pair, Transition
 from monitor.readings import PairHealth, Verdict
 from monitor.signals import transitions_recorded
@@ -129,7 +130,8 @@ def _flip(pair: _Seen, kind: str, verdict: Verdict, at: dt.datetime) -> Transiti
         return None  # another worker recorded this flip, or a newer poll already did
     return Transition.objects.create(
         pair_id=pair.pk, kind=kind, old_status=old, new_status=new, cause=verdict.cause,
-        summary=verdict.summary, evidence=verdict.evidence, detected_at=at, paused=pair.paused,
+        summary=verdict.summary, remediation=verdict.remediation, evidence=verdict.evidence, detected_at=at,
+        paused=pair.paused,
     )
 
 
@@ -159,6 +161,7 @@ def mark_stale(stale: list[tuple[int, dt.datetime, str]], at: dt.datetime) -> li
             made += Transition.objects.bulk_create(Transition(
                 pair_id=p.pk, kind=kind, old_status=getattr(p, status_f), new_status=Status.UNKNOWN,
                 cause=Cause.MONITOR_STALE, summary=cutoffs[p.pk][1], detected_at=at, paused=p.paused,
+                remediation=causes.remediation(Cause.MONITOR_STALE, {}),
                 evidence={"last_checked": p.last_checked.isoformat() if p.last_checked else None},
             ) for p in hit)
         if made:

@@ -22,7 +22,8 @@ def body(message) -> bytes:
         "text": message.text(),  # Slack and Teams incoming webhooks show this field
         "event": message.event, "title": message.title, "pair": message.pair,
         "status": message.status_kind, "old": message.old_status, "new": message.new_status,
-        "cause": message.cause, "summary": message.summary, "evidence": message.evidence,
+        "cause": message.cause, "summary": message.summary, "what_to_do": message.what_to_do,
+        "evidence": message.evidence,
         "detected_at": message.detected_at.isoformat() if message.detected_at else None,
         "previous_lasted_seconds": message.previous_lasted, "url": message.url,
         "notification": message.notification_id,

@@ -42,6 +42,8 @@ def test_crash_and_heal_alert_once_per_channel(polling_alert_worker, receivers, 
     body = r.http.json()[0]
     assert (body["pair"], body["old"], body["new"], body["cause"]) == ("sandbox", "Alive", "Failed", "primary-down")
     assert body["summary"] and body["summary"] in body["text"]
+    # The first thing to do travels with the alert, as the pair page says it.
+    assert "mariadbd" in body["what_to_do"] and f"What to do: {body['what_to_do']}" in body["text"]
     expected_sig = "sha256=" + hmac.new(b"s3cret", hook.body.encode(), hashlib.sha256).hexdigest()
     assert hook.headers["X-Hapanel-Signature"] == expected_sig
     assert {m.headers["transport"] for m in logs} == {"udp", "tcp"}

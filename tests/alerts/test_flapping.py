@@ -65,3 +65,18 @@ def test_which_flips_alert(transactional_db):
     assert event_for(t("Alive", "Unknown", "primary-unreachable", kind="replication")) == "sight-lost"
     assert event_for(t("Unknown", "Alive", kind="replication")) == "sight-back"
     assert event_for(t("Alive", "Failed", "apply-error", kind="replication")) == "replication-failed"
+
+
+def test_an_unreadable_node_of_a_failed_pair_is_no_news(transactional_db):
+    """A crashed primary cannot be read: the replication status turns Unknown, and the Failed alert says why."""
+    pair = Pair.objects.create(name="vault-2")
+    now = timezone.now()
+
+    def t(old, new, cause, kind):
+        return Transition.objects.create(pair=pair, kind=kind, old_status=old, new_status=new, cause=cause,
+                                         detected_at=now)
+
+    assert event_for(t("Alive", "Failed", "primary-down", "ha")) == "ha-failed"
+    assert event_for(t("Alive", "Unknown", "primary-unreachable", "replication")) is None
+    assert event_for(t("Failed", "Alive", "ok", "ha")) == "ha-alive"
+    assert event_for(t("Unknown", "Alive", "ok", "replication")) is None
