@@ -17,43 +17,17 @@ import shutil
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import pymysql
 
-from devtools.sandbox import certs, process
+from devtools.sandbox import certs, process, server_config
 from devtools.sandbox.netlab import NetLab
 from devtools.sandbox.process import SandboxError
-from monitor import server_sql
+from devtools.sandbox.server_config import EMERGENCY_USER, MONITOR_USER, NodeSpec, ServerOptions
 
-MONITOR_USER = "hapanel_monitor"
-REPL_USER = "hapanel_repl"
-HEARTBEAT_SCHEMA = "hapanel_monitor"
-DRILL_SCHEMA = "hapanel_sandbox"
-EMERGENCY_USER = "hapanel_emergency"  # emergency access: SELECT on the vault schema, nothing else
-VAULT_SCHEMA = "vault"
-
-@dataclass(frozen=True)
-class NodeSpec:
-    role: str
-    server_id: int
-    port: int
-    repl_ip: str  # the address replication (and only replication) uses
-    folder: Path
-    monitor_ip: str = "127.0.0.1"  # the address the panel reaches the node at
-
-    @property
-    def cnf(self) -> Path:
-        return self.folder / "my.cnf"
-
-    @property
-    def socket(self) -> Path:
-        return self.folder / "mysqld.sock"
-
-    @property
-    def error_log(self) -> Path:
-        return self.folder / "error.log"
+# The account names are read from here by the tools that point other code at the sandbox's servers.
+__all__ = ["EMERGENCY_USER", "MONITOR_USER", "NodeSpec", "SandboxError", "SandboxPair"]
 
 
 class SandboxPair:
@@ -265,44 +239,8 @@ class SandboxPair:
         self.wait_replicating(timeout=20)
 
     def _cnf(self, spec: NodeSpec) -> str:
-        lines = [
-            "[mariadbd]",
-            f"user = {self.user}" if self.user else "",
-            f"datadir = {spec.folder / 'data'}",
-            f"socket = {spec.socket}",
-            f"pid-file = {spec.folder / 'mysqld.pid'}",
-            f"log-error = {spec.error_log}",
-            f"tmpdir = {spec.folder / 'tmp'}",  # own tmpdir: two bootstraps at once collide in /tmp
-            f"port = {spec.port}",
-            f"bind-address = {spec.monitor_ip if self.hosts else '127.0.0.1,' + spec.repl_ip}",
-            "skip-name-resolve",
-            *self._replication_options(spec),
-            "innodb_buffer_pool_size = 32M",
-            "innodb_log_file_size = 16M",
-            "performance_schema = OFF",
-            "max_connections = 1200",  # the scale benchmark points hundreds of pairs at one node
-            "thread_cache_size = 200",
-        ]
-        return "\n".join(line for line in lines if line) + "\n"
-
-    def _replication_options(self, spec: NodeSpec) -> list[str]:
-        if not self.replicate:
-            return []
-        net_timeout = 3 if self.tuned else 60
-        return [
-            f"server_id = {spec.server_id}",
-            f"gtid_domain_id = {spec.server_id}",
-            "log_bin = mysql-bin",
-            "binlog_format = ROW",
-            "log_slave_updates = ON",
-            "gtid_strict_mode = ON",
-            "auto_increment_increment = 2",
-            f"auto_increment_offset = {spec.server_id}",
-            f"slave_net_timeout = {net_timeout}",
-            f"ssl_ca = {self.pki / 'ca.pem'}",
-            f"ssl_cert = {self.pki / 'server-cert.pem'}",
-            f"ssl_key = {self.pki / 'server-key.pem'}",
-        ]
+        opts = ServerOptions(self.user, self.hosts, self.replicate, self.tuned, self.pki)
+        return server_config.cnf(spec, opts)
 
     def _install_db(self) -> None:
         procs = []
@@ -352,33 +290,10 @@ class SandboxPair:
         return (errors or lines or ["empty error log"])[-1].strip()
 
     def _bootstrap_node(self, spec: NodeSpec) -> None:
-        """Accounts and schemas, kept out of the binary log so both GTID states start empty."""
-        mon, repl = self.state["monitor_password"], self.state["repl_password"]
-        self.sql(
-            spec.role,
-            "SET sql_log_bin = 0",
-            f"CREATE USER '{REPL_USER}'@'{self.client_hosts}' IDENTIFIED BY '{repl}' REQUIRE SSL",
-            f"GRANT REPLICATION SLAVE ON *.* TO '{REPL_USER}'@'{self.client_hosts}'",
-            f"CREATE USER '{MONITOR_USER}'@'{self.client_hosts}' IDENTIFIED BY '{mon}'",
-            *server_sql.heartbeat_ddl(HEARTBEAT_SCHEMA),
-            *server_sql.monitor_grants(f"'{MONITOR_USER}'@'{self.client_hosts}'", HEARTBEAT_SCHEMA, mysql=False),
-            f"CREATE USER '{EMERGENCY_USER}'@'{self.client_hosts}' "
-            f"IDENTIFIED BY '{self.state['emergency_password']}' REQUIRE SSL",
-            f"GRANT SELECT ON `{VAULT_SCHEMA}`.* TO '{EMERGENCY_USER}'@'{self.client_hosts}'",
-            f"CREATE DATABASE {DRILL_SCHEMA}",
-            f"CREATE TABLE {DRILL_SCHEMA}.drill (id INT PRIMARY KEY, note VARCHAR(200), node VARCHAR(20))",
-        )
+        self.sql(spec.role, *server_config.bootstrap_statements(self.state, self.client_hosts))
 
     def change_master_sql(self, spec: NodeSpec) -> str:
-        source = self.peer(spec)
-        retry = 1 if self.tuned else 60
-        heartbeat = ", MASTER_HEARTBEAT_PERIOD=1" if self.tuned else ""
-        return (
-            f"CHANGE MASTER TO MASTER_HOST='{source.repl_ip}', MASTER_PORT={source.port}, "
-            f"MASTER_USER='{REPL_USER}', MASTER_PASSWORD='{self.state['repl_password']}', "
-            f"MASTER_SSL=1, MASTER_SSL_CA='{self.ca_file}', MASTER_SSL_VERIFY_SERVER_CERT=1, "
-            f"MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY={retry}{heartbeat}"
-        )
+        return server_config.change_master(self.peer(spec), self.state["repl_password"], self.ca_file, self.tuned)
 
     def _change_master(self, spec: NodeSpec) -> None:
         self.sql(spec.role, self.change_master_sql(spec), "START SLAVE")
