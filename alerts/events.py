@@ -51,9 +51,9 @@ def _sight_news(into_unknown: Transition) -> bool:
     """Whether losing sight of one status is news: not when the pair's other status had failed by then (a crashed
     primary cannot be read, and the Failed alert already says why)."""
     other = Transition.REPLICATION if into_unknown.kind == Transition.HA else Transition.HA
-    other_status = (Transition.objects.filter(pair_id=into_unknown.pair_id, kind=other,
-                                              detected_at__lte=into_unknown.detected_at)
-                    .order_by("-detected_at", "-id").values_list("new_status", flat=True).first())
+    # Ids follow the order of recording; a poll records its HA flip before its replication flip.
+    other_status = (Transition.objects.filter(pair_id=into_unknown.pair_id, kind=other, pk__lt=into_unknown.pk)
+                    .order_by("-id").values_list("new_status", flat=True).first())
     return other_status != Status.FAILED
 
 
