@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+import unicodedata
 
 from pysnmp.hlapi.v3arch import asyncio as hl
 from pysnmp.proto.rfc1902 import OctetString, Unsigned32
@@ -17,6 +19,20 @@ AUTH = {"MD5": hl.usmHMACMD5AuthProtocol, "SHA": hl.usmHMACSHAAuthProtocol,
         "SHA256": hl.usmHMAC192SHA256AuthProtocol, "SHA512": hl.usmHMAC384SHA512AuthProtocol}
 PRIV = {"none": hl.usmNoPrivProtocol, "DES": hl.usmDESPrivProtocol, "AES": hl.usmAesCfb128Protocol,
         "AES256": hl.usmAesCfb256Protocol}
+
+
+# sysUpTime of the traps: since this process started (pysnmp's engine would count from each trap's own engine).
+STARTED = time.time()
+# Displayed as text only when ASCII: a receiver without the MIB shows anything else as a Hex-STRING.
+_ASCII = str.maketrans({"→": "->", "←": "<-", "…": "...", "–": "-", "—": "-", "“": '"', "”": '"', "‘": "'",
+                        "’": "'", "·": "-", "\u00a0": " "})
+
+
+def ascii_text(value: str) -> str:
+    """`value` in printable ASCII: arrows and dashes spelled out, accents dropped, anything else as `?`."""
+    plain = unicodedata.normalize("NFKD", value.translate(_ASCII))
+    plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
+    return "".join(ch if " " <= ch <= "~" else ("?" if ord(ch) > 127 else " ") for ch in plain)
 
 
 def trap_oid(event: str) -> str:
@@ -34,7 +50,8 @@ def varbinds(message) -> list[hl.ObjectType]:
     for i, name in enumerate(OBJECTS, start=1):
         value = values[name]
         limit = 1024 if name in ("summary", "evidence") else 255  # the SIZE of each object in the MIB
-        syntax = Unsigned32(value) if name == "previous_lasted" else OctetString(str(value or "").encode()[:limit])
+        syntax = (Unsigned32(value) if name == "previous_lasted"
+                  else OctetString(ascii_text(str(value or "")).encode()[:limit]))
         binds.append(hl.ObjectType(hl.ObjectIdentity(f"{HAPANEL}.1.{i}.0"), syntax))
     return binds
 
@@ -54,6 +71,8 @@ class SnmpTransport(Transport):
     async def _send(self, message):
         c = self.config
         engine = hl.SnmpEngine(OctetString(hexValue=c["engine_id"])) if c.get("engine_id") else hl.SnmpEngine()
+        (uptime,) = engine.get_mib_builder().import_symbols("__SNMPv2-MIB", "sysUpTime")
+        uptime.syntax.createdAt = STARTED
         try:
             target = await hl.UdpTransportTarget.create((c["host"], int(c.get("port") or 162)),
                                                         timeout=self.timeout, retries=0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 from django.conf import settings
 
@@ -51,6 +52,9 @@ def test_crash_and_heal_alert_once_per_channel(polling_alert_worker, receivers, 
         assert m.body.startswith("<155>1 ") and " hapanel - ha-failed [hapanel@32473 pair=\"sandbox\"" in m.body
         assert 'cause="primary-down"' in m.body and url in m.body
     binds = TrapReceiver.varbinds(trap)
+    assert "Hex-STRING" not in trap.body, "every varbind reads as text without the MIB"
+    uptime = re.search(r"\.1\.3\.6\.1\.2\.1\.1\.3\.0 = (?:Timeticks: )?\(?(\d+)", trap.body)
+    assert uptime and int(uptime[1]) > 0, "sysUpTime counts from the panel's start, not from the trap's"
     assert binds[".1.3.6.1.6.3.1.1.4.1.0"] == f".{HAPANEL}.0.1"  # hapanelStatusChange
     assert binds[f".{HAPANEL}.1.1.0"] == "sandbox"
     assert [binds[f".{HAPANEL}.1.{i}.0"] for i in (4, 5, 6)] == ["Alive", "Failed", "primary-down"]
