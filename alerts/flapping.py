@@ -1,5 +1,9 @@
 """Flapping: more than N alerted flips of a pair in M minutes send one `flapping` alert, hold the rest,
-and, once the pair has not flipped for a while, one `stable again` summary."""
+and, once the pair has not flipped for a while, one `stable again` summary.
+
+Damping oscillation must never hide an incident: during an episode a failure with a cause not seen in it yet
+is alerted at once, and a status that stays Failed longer than ALERTS_FLAP_HOLD seconds has its held alerts
+released."""
 
 from __future__ import annotations
 
@@ -13,11 +17,14 @@ from django.utils import timezone
 
 from alerts.models import FlapEpisode, Notification
 from monitor.models import Pair, Transition
+from monitor.vocabulary import Status
 
 
 def classify(t: Transition) -> str:
     """What the notifications of this flip are: a plain FLIP, the FLAPPING alert, or HELD."""
     window = t.detected_at - dt.timedelta(minutes=settings.ALERTS_FLAP_MINUTES)
+    if _new_failure(t):
+        return Notification.FLIP
     if _hold(t):
         return Notification.HELD
     recent = (Transition.objects.filter(pair_id=t.pair_id, detected_at__gte=window, notifications__isnull=False)
@@ -30,6 +37,39 @@ def classify(t: Transition) -> str:
     except IntegrityError:  # another worker opened the episode a moment ago: this flip is held
         return Notification.HELD if _hold(t) else Notification.FLIP
     return Notification.FLAPPING
+
+
+def _new_failure(t: Transition) -> bool:
+    """A failure whose cause this flapping episode has not shown yet (a crash after cuts) is news."""
+    if t.new_status != Status.FAILED:
+        return False
+    episode = FlapEpisode.objects.filter(pair_id=t.pair_id, ended__isnull=True).first()
+    if episode is None:
+        return False
+    seen = (Transition.objects.filter(pair_id=t.pair_id, detected_at__gte=episode.started, new_status=Status.FAILED,
+                                      cause=t.cause).exclude(pk=t.pk))
+    return not seen.exists()
+
+
+def release_sustained(now: dt.datetime | None = None) -> list[int]:
+    """The held alerts of a status that has stayed Failed longer than ALERTS_FLAP_HOLD during an episode,
+    made pending (each once: compare-and-set on the row); returns their ids to deliver."""
+    now = now or timezone.now()
+    hold = dt.timedelta(seconds=settings.ALERTS_FLAP_HOLD)
+    released: list[int] = []
+    for episode in FlapEpisode.objects.filter(ended__isnull=True).select_related("pair"):
+        pair = episode.pair
+        for kind, status, since in ((Transition.HA, pair.ha_status, pair.ha_since),
+                                    (Transition.REPLICATION, pair.repl_status, pair.repl_since)):
+            if status != Status.FAILED or since is None or now - since < hold:
+                continue
+            into_failed = Transition.objects.filter(pair=pair, kind=kind, new_status=Status.FAILED).order_by("-id")
+            held = Notification.objects.filter(transition=into_failed[:1], status=Notification.HELD)
+            for pk in held.values_list("pk", flat=True):
+                if Notification.objects.filter(pk=pk, status=Notification.HELD).update(
+                        status=Notification.PENDING) == 1:
+                    released.append(pk)
+    return released
 
 
 def _hold(t: Transition) -> bool:

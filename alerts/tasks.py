@@ -38,8 +38,9 @@ def sweep_transitions() -> int:
 
 @shared_task(ignore_result=True)
 def close_flapping() -> int:
-    """Beat: pairs that stopped flapping get their one `stable again` summary."""
-    return _deliver(flapping.close_stable())
+    """Beat: pairs that stopped flapping get their one `stable again` summary; a failure that lasts through a
+    flapping episode gets its held alerts."""
+    return _deliver(flapping.close_stable() + flapping.release_sustained())
 
 
 def queue_notifications(sender, transition_ids: list[int], **_kwargs) -> None:

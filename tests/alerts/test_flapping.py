@@ -80,3 +80,40 @@ def test_an_unreadable_node_of_a_failed_pair_is_no_news(transactional_db):
     assert event_for(t("Alive", "Unknown", "primary-unreachable", "replication")) is None
     assert event_for(t("Failed", "Alive", "ok", "ha")) == "ha-alive"
     assert event_for(t("Unknown", "Alive", "ok", "replication")) is None
+
+
+def test_flapping_never_hides_a_new_cause_or_a_failure_that_lasts(transactional_db, redis_url, flush_redis,
+                                                                  settings):
+    """Cuts make the pair flap; a crash is then news at once, and a cut that lasts is alerted after the hold."""
+    pair = Pair.objects.create(name="vault-3")
+    start = timezone.now() - dt.timedelta(minutes=5)
+    with HttpReceiver() as http:
+        hook = Channel.objects.create(kind="webhook", name="hook", config={"url": http.url})
+        for event in ("ha-failed", "ha-alive"):
+            hook.routes.create(event=event)
+
+        def flip_to(old, new, cause, at):
+            t = Transition.objects.create(pair=pair, kind="ha", old_status=old, new_status=new, cause=cause,
+                                          summary=f"{new} ({cause})", detected_at=at)
+            return [delivery.deliver(nid)[0] for nid in delivery.notifications_for([t.pk])], t
+
+        for i in range(6):  # link cuts and their ends: the fifth flip opens the episode, the sixth is held
+            flip_to(*(("Alive", "Failed", "link-cut") if i % 2 == 0 else ("Failed", "Alive", "ok")),
+                    start + dt.timedelta(seconds=10 * i))
+        assert flapping.is_flapping(pair) and len(http.messages()) == 5
+        sent, _ = flip_to("Alive", "Failed", "primary-down", start + dt.timedelta(seconds=60))
+        assert sent == [delivery.SENT], "a crash during link-cut flapping is news, not a repeat"
+        flip_to("Failed", "Alive", "ok", start + dt.timedelta(seconds=70))
+        held, cut = flip_to("Alive", "Failed", "link-cut", start + dt.timedelta(seconds=80))
+        assert held == [] and Notification.objects.get(transition=cut).status == Notification.HELD
+
+        Pair.objects.filter(pk=pair.pk).update(ha_status="Failed", ha_cause="link-cut", ha_since=cut.detected_at)
+        early = cut.detected_at + dt.timedelta(seconds=settings.ALERTS_FLAP_HOLD - 1)
+        assert flapping.release_sustained(early) == []
+        late = cut.detected_at + dt.timedelta(seconds=settings.ALERTS_FLAP_HOLD + 1)
+        released = flapping.release_sustained(late)
+        assert len(released) == 1 and flapping.release_sustained(late) == []  # once
+        assert delivery.deliver(released[0])[0] == delivery.SENT
+        last = http.json()[-1]
+        assert (last["event"], last["cause"]) == ("ha-failed", "link-cut")
+        assert len(http.messages()) == 7
