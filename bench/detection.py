@@ -13,10 +13,15 @@ LAB_HOLD seconds each and their false flips counted.
 from __future__ import annotations
 
 import argparse
+import os
+import platform
 import random
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
-from common import ROOT, configure, pct, start_worker, stop, wait
+from common import configure, pct, start_worker, stop, wait
 
 FAULTS = {
     # fault: (status kind that flips, cause expected)
@@ -39,59 +44,90 @@ LAB_FAULTS = {
 LAB_HOLD = 10.0
 
 
-def run_lab(faults: list[str], runs: int, var) -> list[tuple]:
+@contextmanager
+def watched_pair(var: Path, folder: str, port: int, name: str, **sandbox: bool) -> Iterator[tuple]:
+    """A fresh sandbox pair (what an interrupted run left is removed first), registered alone in the panel
+    and polled by a real worker with beat; torn down on the way out. Yields (sandbox, pair, alive), where
+    alive() says whether the pair is Alive/Alive now."""
     from devtools.registry import register
     from devtools.sandbox import SandboxPair
-    from monitor.models import Pair, Transition
+    from monitor.models import Pair
 
-    folder, port = var / "sandbox-lab", 3537
-    sandbox = SandboxPair(folder, port, hosts=True)
-    if sandbox.state:
-        sandbox.down()
-        sandbox = SandboxPair(folder, port, hosts=True)
-    sandbox.up()
+    lab = SandboxPair(var / folder, port, **sandbox)
+    if lab.state:
+        lab.down()
+        lab = SandboxPair(var / folder, port, **sandbox)
+    lab.up()
     worker = None
-    rows = []
     try:
         Pair.objects.all().delete()
-        pair = register(sandbox, name="bench-lab")
+        pair = register(lab, name=name)
         worker = start_worker(var)
 
-        def alive():
+        def alive() -> bool:
             return Pair.objects.filter(pk=pair.pk, ha_status="Alive", repl_status="Alive").exists()
 
         wait(alive, 60, "the pair to be Alive/Alive")
+        yield lab, pair, alive
+    finally:
+        if worker is not None:
+            stop(worker)
+        lab.down()
+
+
+def inject_at_random_phase(sandbox, pair, fault: str, **options: str) -> tuple[int, float]:
+    """Injects `fault` at a random phase of the poll interval, as a real fault would come: (the last
+    transition id before it, the time it was injected)."""
+    from monitor.models import Transition
+
+    last = Transition.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    time.sleep(random.uniform(0, pair.poll_interval))
+    t0 = time.time()
+    sandbox.fault(fault, **options)
+    return last, t0
+
+
+def first_failure(last: int, kind: str, fault: str, timeout: float):
+    """The first transition of `kind` to Failed after transition `last`, awaited."""
+    from monitor.models import Transition
+
+    return wait(lambda: Transition.objects.filter(id__gt=last, kind=kind, new_status="Failed").first(), timeout,
+                f"{fault} to be detected")
+
+
+def heal_timed(sandbox, alive, fault: str, timeout: float) -> float:
+    """Seconds from the heal to the pair Alive/Alive again."""
+    t1 = time.time()
+    sandbox.heal()
+    wait(alive, timeout, f"Alive/Alive after healing {fault}")
+    return time.time() - t1
+
+
+def run_lab(faults: list[str], runs: int, var: Path) -> list[tuple]:
+    from monitor.models import Transition
+
+    rows = []
+    with watched_pair(var, "sandbox-lab", 3537, "bench-lab", hosts=True) as (sandbox, pair, alive):
         for fault in faults:
             expect, node = LAB_FAULTS[fault]
             detect, recover, wrong, false_flips = [], [], [], 0
             for _ in range(runs):
                 wait(alive, 120, "Alive/Alive before the fault")
-                last = Transition.objects.order_by("-id").values_list("id", flat=True).first() or 0
-                time.sleep(random.uniform(0, pair.poll_interval))  # a random phase of the interval
-                t0 = time.time()
-                sandbox.fault(fault, node=node)
+                last, t0 = inject_at_random_phase(sandbox, pair, fault, node=node)
                 if expect is not None:
                     kind, cause = expect
-                    t = wait(lambda: Transition.objects.filter(id__gt=last, kind=kind, new_status="Failed")  # noqa: B023
-                             .first(), 60, f"{fault} to be detected")
+                    t = first_failure(last, kind, fault, 60)
                     detect.append(time.time() - t0)
                     if t.cause != cause:
                         wrong.append(t.cause)
                 else:
                     time.sleep(LAB_HOLD)  # the hold is the measurement: flips within it are false
                     false_flips += Transition.objects.filter(id__gt=last, kind="ha").count()
-                t1 = time.time()
-                sandbox.heal()
-                wait(alive, 120, f"Alive/Alive after healing {fault}")
-                recover.append(time.time() - t1)
+                recover.append(heal_timed(sandbox, alive, fault, 120))
             cause = expect[1] if expect else "(no HA flip)"
             rows.append((fault, "lab", runs, detect, recover, cause, ",".join(sorted(set(wrong))) or "-",
                          false_flips))
             print(_lab_row(rows[-1]), flush=True)
-    finally:
-        if worker is not None:
-            stop(worker)
-        sandbox.down()
     return rows
 
 
@@ -101,58 +137,48 @@ def _lab_row(r) -> str:
             f"| {r[7]} |")
 
 
-def run(tuned: bool, faults: list[str], runs: int, var) -> list[tuple]:
-    from devtools.registry import register
-    from devtools.sandbox import SandboxPair
-    from monitor.models import Pair, Transition
-
-    sandbox = SandboxPair(var / ("sandbox" if tuned else "sandbox-untuned"), 3517 if tuned else 3527, tuned=tuned)
-    if sandbox.state:
-        sandbox.down()
-        sandbox = SandboxPair(var / ("sandbox" if tuned else "sandbox-untuned"), 3517 if tuned else 3527,
-                              tuned=tuned)
-    sandbox.up()
-    worker = None
+def run(tuned: bool, faults: list[str], runs: int, var: Path) -> list[tuple]:
     rows = []
-    try:
-        Pair.objects.all().delete()
-        pair = register(sandbox, name="bench")
-        worker = start_worker(var)
-        def status_is(ha: str, repl: str):
-            return lambda: Pair.objects.filter(pk=pair.pk, ha_status=ha, repl_status=repl).exists()
-
-        wait(status_is("Alive", "Alive"), 60, "the pair to be Alive/Alive")
+    folder, port = ("sandbox", 3517) if tuned else ("sandbox-untuned", 3527)
+    with watched_pair(var, folder, port, "bench", tuned=tuned) as (sandbox, pair, alive):
         for fault in faults:
             kind, cause = FAULTS[fault]
             detect, recover, wrong = [], [], []
             for _ in range(runs):
-                wait(status_is("Alive", "Alive"), 120, "Alive/Alive before the fault")
-                last = Transition.objects.order_by("-id").values_list("id", flat=True).first() or 0
-                # A fault does not wait for the monitor's rhythm: inject at a random phase of the interval.
-                time.sleep(random.uniform(0, pair.poll_interval))
-                t0 = time.time()
-                sandbox.fault(fault)
-                t = wait(lambda: Transition.objects.filter(id__gt=last, kind=kind, new_status="Failed").first(),  # noqa: B023
-                         180, f"{fault} to be detected")
+                wait(alive, 120, "Alive/Alive before the fault")
+                last, t0 = inject_at_random_phase(sandbox, pair, fault)
+                t = first_failure(last, kind, fault, 180)
                 detect.append(time.time() - t0)
                 if t.cause != cause:
                     wrong.append(t.cause)
-                t1 = time.time()
-                sandbox.heal()
-                wait(status_is("Alive", "Alive"), 180, f"Alive/Alive after healing {fault}")
-                recover.append(time.time() - t1)
+                recover.append(heal_timed(sandbox, alive, fault, 180))
             rows.append((fault, "tuned" if tuned else "untuned", len(detect), pct(detect, 50), pct(detect, 99),
                          pct(recover, 50), pct(recover, 99), cause, ",".join(sorted(set(wrong))) or "-"))
             print(_row(rows[-1]), flush=True)
-    finally:
-        if worker is not None:
-            stop(worker)
-        sandbox.down()
     return rows
 
 
 def _row(r) -> str:
     return (f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.2f} | {r[4]:.2f} | {r[5]:.2f} | {r[6]:.2f} | {r[7]} | {r[8]} |")
+
+
+def machine() -> str:
+    """What the figures were measured on: cores, OS, kernel."""
+    try:
+        osname = dict(line.split("=", 1) for line in Path("/etc/os-release").read_text().splitlines()
+                      if "=" in line).get("PRETTY_NAME", "").strip('"')
+    except OSError:
+        osname = platform.system()
+    return f"{os.cpu_count()} cores, {osname}, kernel {platform.release()}"
+
+
+def _fresh() -> Path:
+    """The bench's own database and an empty Redis DB of its own: nothing of an earlier run is due."""
+    var = configure("detection", redis_db=12)
+    import redis
+
+    redis.Redis.from_url("redis://127.0.0.1:6379/12").flushdb()
+    return var
 
 
 def main() -> None:
@@ -167,24 +193,18 @@ def main() -> None:
                   if f]
         if unknown := [f for f in faults if f not in LAB_FAULTS]:
             parser.error(f"unknown lab fault(s) {', '.join(unknown)}: choose from {', '.join(LAB_FAULTS)}")
-        configure("detection", redis_db=12)
-        import redis
-
-        redis.Redis.from_url("redis://127.0.0.1:6379/12").flushdb()
+        var = _fresh()
         print("| fault | pair | runs | detect p50 s | detect p99 s | heal→Alive p50 s | heal→Alive p99 s | cause "
               "| wrong causes | false HA flips |")
         print("|---|---|---|---|---|---|---|---|---|---|")
-        run_lab(faults, args.runs, ROOT / "var" / "bench-detection")
-        print(f"(machine: {ROOT})")
+        run_lab(faults, args.runs, var)
+        print(f"(machine: {machine()})")
         return
     faults = [f for f in args.faults.split(",") if f]
     unknown = [f for f in faults if f not in FAULTS]
     if unknown:
         parser.error(f"unknown fault(s) {', '.join(unknown)}: choose from {', '.join(FAULTS)}")
-    var = configure("detection", redis_db=12)
-    import redis
-
-    redis.Redis.from_url("redis://127.0.0.1:6379/12").flushdb()
+    var = _fresh()
     print("| fault | pair | runs | detect p50 s | detect p99 s | heal→Alive p50 s | heal→Alive p99 s | cause "
           "| wrong causes |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -192,7 +212,7 @@ def main() -> None:
         if args.only and args.only != ("tuned" if tuned else "untuned"):
             continue
         run(tuned, faults, args.runs, var)
-    print(f"(machine: {ROOT})")
+    print(f"(machine: {machine()})")
 
 
 if __name__ == "__main__":

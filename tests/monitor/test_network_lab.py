@@ -56,6 +56,13 @@ def _hold(pair_id: int, seconds: float) -> None:
              f"{seconds} s more of recorded polls")
 
 
+def _heal_after_one_failure(network_lab: SandboxPair, pair_id: int, cause: str) -> None:
+    """Heals the lab; the pair is Alive again, and its HA flipped to Failed (`cause`) once and back once."""
+    network_lab.heal()
+    wait_status(pair_id, "Alive", "Alive")
+    assert flips(pair_id, "ha") == [("Unknown", "Alive", "ok"), ("Alive", "Failed", cause), ("Failed", "Alive", "ok")]
+
+
 def _warnings(pair_id: int) -> str:
     return " | ".join(Pair.objects.get(pk=pair_id).warnings)
 
@@ -85,12 +92,11 @@ def test_a_silent_primary_host_is_down_once_the_secondary_confirms(network_lab, 
     network_lab.fault("host-down", node="primary")
     wait_status(pid, "Failed", cause="primary-down", timeout=10)
     detected = time.monotonic() - started
-    assert detected < 5.0, f"host-down seen after {detected:.2f} s"  # 3.4–4.3 s measured on 2 busy cores
+    # Measured 4.17, 4.22 and 4.24 s (3 runs, 2 shared cores): the secondary's quiet limit (2.5 heartbeat
+    # periods) plus the panel's own connect timeout to the silent host; 5 s leaves room for a busy machine.
+    assert detected < 5.0, f"host-down seen after {detected:.2f} s"
     assert "is down or cut off from everyone" in Pair.objects.get(pk=pid).ha_summary
-    network_lab.heal()
-    wait_status(pid, "Alive", "Alive")
-    assert flips(pid, "ha") == [("Unknown", "Alive", "ok"), ("Alive", "Failed", "primary-down"),
-                                ("Failed", "Alive", "ok")]
+    _heal_after_one_failure(network_lab, pid, "primary-down")
 
 
 def test_a_partition_is_a_link_cut_with_the_primary_reachable(network_lab, lab_pair):
@@ -100,10 +106,7 @@ def test_a_partition_is_a_link_cut_with_the_primary_reachable(network_lab, lab_p
     pair = Pair.objects.get(pk=pid)
     assert pair.readings["primary"]["reach"] == "ok" and pair.readings["secondary"]["reach"] == "timeout"
     assert "cut off from the primary and from the monitor" in pair.ha_summary
-    network_lab.heal()
-    wait_status(pid, "Alive", "Alive")
-    assert flips(pid, "ha") == [("Unknown", "Alive", "ok"), ("Alive", "Failed", "link-cut"),
-                                ("Failed", "Alive", "ok")]
+    _heal_after_one_failure(network_lab, pid, "link-cut")
 
 
 def test_a_lossy_wan_flips_nothing(network_lab, lab_pair):
