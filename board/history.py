@@ -10,12 +10,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from hapanel.url_converters import parse_id
 from monitor.models import Transition
 
 KINDS = dict(Transition.KINDS)
 # "+00:00" arrives as " 00:00" when a client forgets to URL-encode the plus sign.
 _LOST_PLUS = re.compile(r" (\d\d(:?\d\d)?)$")
-_PAIR_ID = re.compile(r"[0-9]{1,19}")
 
 
 class BadFilter(ValueError):
@@ -36,7 +36,12 @@ def parse_when(value: str, what: str) -> dt.datetime | None:
         when = None
     if when is None:
         raise BadFilter(f"{what}={value!r} is not an ISO 8601 time; use e.g. 2025-03-01T12:00:00Z")
-    return timezone.make_aware(when) if timezone.is_naive(when) else when
+    when = timezone.make_aware(when) if timezone.is_naive(when) else when
+    try:
+        # In UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts (up to ±23:59).
+        return when.astimezone(dt.UTC)
+    except OverflowError:
+        raise BadFilter(f"{what}={value!r} is outside the years a time can hold") from None
 
 
 @dataclass
@@ -49,13 +54,13 @@ class Filters:
     @classmethod
     def parse(cls, params) -> Filters:
         pair = (params.get("pair") or "").strip()
-        # ASCII digits only ("²".isdigit() is true) and within the id column's range.
-        if pair and not (_PAIR_ID.fullmatch(pair) and int(pair) < 2**63):
+        pair_id = parse_id(pair)
+        if pair and pair_id is None:
             raise BadFilter(f"pair={pair[:40]!r} is not a pair id")
         kind = params.get("kind") or ""
         if kind and kind not in KINDS:
             raise BadFilter(f"kind={kind!r} is not one of: {', '.join(KINDS)}")
-        return cls(int(pair) if pair else None, kind, parse_when(params.get("since", ""), "since"),
+        return cls(pair_id, kind, parse_when(params.get("since", ""), "since"),
                    parse_when(params.get("until", ""), "until"))
 
     def apply(self, qs: QuerySet[Transition]) -> QuerySet[Transition]:

@@ -1,9 +1,6 @@
-from django.urls import path, re_path, register_converter
+from django.urls import path, re_path
 
 from board.views import api, metrics, pages
-from board.views.inputs import IdConverter
-
-register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("", pages.index, name="index"),

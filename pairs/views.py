@@ -2,36 +2,20 @@
 
 from __future__ import annotations
 
-import re
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from hapanel.roles import is_admin
+from hapanel.access import admin_required
+from hapanel.url_converters import parse_id
 from monitor.models import Pair
 from pairs import actions, assistant, changes
 from pairs.forms import PairEditor, form_target
 from pairs.models import PairChange
 from pairs.setup_sql import Passwords, plan
 
-# ASCII digits only: str.isdigit() also takes "²", which int() refuses.
-_PK = re.compile(r"^[0-9]{1,18}$")
-
-
-def admin_required(view):
-    @wraps(view)
-    @login_required
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not is_admin(request.user):
-            raise PermissionDenied("Only admins configure pairs.")
-        return view(request, *args, **kwargs)
-
-    return wrapped
+admin_only = admin_required("Only admins configure pairs.")
 
 
 def _edit(request: HttpRequest, pair: Pair | None) -> HttpResponse:
@@ -47,17 +31,17 @@ def _edit(request: HttpRequest, pair: Pair | None) -> HttpResponse:
     return render(request, "pairs/pair_form.html", {"editor": editor, "pair": pair})
 
 
-@admin_required
+@admin_only
 def pair_new(request: HttpRequest) -> HttpResponse:
     return _edit(request, None)
 
 
-@admin_required
+@admin_only
 def pair_edit(request: HttpRequest, pair_id: int) -> HttpResponse:
     return _edit(request, get_object_or_404(Pair, pk=pair_id))
 
 
-@admin_required
+@admin_only
 def pair_delete(request: HttpRequest, pair_id: int) -> HttpResponse:
     pair = get_object_or_404(Pair, pk=pair_id)
     choice = request.POST.get("history")
@@ -71,28 +55,29 @@ def pair_delete(request: HttpRequest, pair_id: int) -> HttpResponse:
                   {"pair": pair, "error": error, "transitions": pair.transitions.count()})
 
 
-@admin_required
+@admin_only
 @require_POST
 def pair_pause(request: HttpRequest, pair_id: int) -> HttpResponse:
     actions.set_paused(get_object_or_404(Pair, pk=pair_id), request.user, True)
     return redirect("pair", pair_id)
 
 
-@admin_required
+@admin_only
 @require_POST
 def pair_resume(request: HttpRequest, pair_id: int) -> HttpResponse:
     actions.set_paused(get_object_or_404(Pair, pk=pair_id), request.user, False)
     return redirect("pair", pair_id)
 
 
-@admin_required
+@admin_only
 @require_POST
 def test_connection(request: HttpRequest) -> HttpResponse:
     """Checks both nodes with the form's values, saved or not; saves nothing."""
-    pair_id = request.POST.get("pair_id", "")
-    if pair_id and not _PK.match(pair_id):
+    raw = request.POST.get("pair_id", "")
+    pair_id = parse_id(raw)
+    if raw and pair_id is None:
         return HttpResponseBadRequest("pair_id is not a pair's number.")
-    pair = get_object_or_404(Pair, pk=pair_id) if pair_id else None
+    pair = get_object_or_404(Pair, pk=pair_id) if raw else None
     editor = PairEditor(request.POST, request.FILES or None, pair=pair)
     rows = None
     if editor.nodes_valid():
@@ -108,7 +93,7 @@ def test_connection(request: HttpRequest) -> HttpResponse:
     return render(request, "pairs/pair_form.html", context)
 
 
-@admin_required
+@admin_only
 def pair_setup(request: HttpRequest, pair_id: int) -> HttpResponse:
     pair = get_object_or_404(Pair, pk=pair_id)
     form = assistant.SetupForm(request.POST or None)
@@ -127,7 +112,7 @@ def pair_setup(request: HttpRequest, pair_id: int) -> HttpResponse:
     return render(request, "pairs/setup.html", {"pair": pair, "form": form, "plan": generated})
 
 
-@admin_required
+@admin_only
 def pair_setup_zip(request: HttpRequest, pair_id: int) -> HttpResponse:
     pair = get_object_or_404(Pair, pk=pair_id)
     kept = assistant.kept(request.session, pair)
@@ -139,7 +124,7 @@ def pair_setup_zip(request: HttpRequest, pair_id: int) -> HttpResponse:
     return response
 
 
-@admin_required
+@admin_only
 def pair_verify(request: HttpRequest, pair_id: int) -> HttpResponse:
     pair = get_object_or_404(Pair, pk=pair_id)
     from pairs.verify import verify  # polls the pair: the poller and the driver, on request only

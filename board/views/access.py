@@ -1,4 +1,4 @@
-"""Who may see what: viewers (and admins) see status; the API and metrics also take the bearer token."""
+"""The API and metrics: a viewer's session or the bearer token (the pages use hapanel.access.viewer_required)."""
 
 from __future__ import annotations
 
@@ -6,28 +6,9 @@ import hmac
 from functools import wraps
 
 from django.conf import settings
-from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
-from django.urls import reverse
 
 from hapanel import roles
-
-
-def viewer_required(view):
-    """Anonymous: to the login page (an htmx poll gets 401 + HX-Redirect); no role: 403."""
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_authenticated:
-            if request.headers.get("HX-Request"):
-                response = HttpResponse("Your session has ended: log in again.", status=401)
-                response["HX-Redirect"] = f"{reverse('login')}?next=/"
-                return response
-            return redirect_to_login(request.get_full_path())
-        if not roles.is_viewer(request.user):
-            return render(request, "board/forbidden.html", status=403)
-        return view(request, *args, **kwargs)
-    return wrapped
 
 
 def bearer_ok(request: HttpRequest) -> bool:

@@ -6,24 +6,6 @@ from django.http import HttpResponse, JsonResponse, QueryDict
 
 from board.presenters import STATUS_FILTERS
 
-# The largest id the database's integer columns hold: a bigger number in a URL is no object, not an overflow.
-MAX_ID = 2**63 - 1
-
-
-class IdConverter:
-    """`<id:name>`: an object id in a path; out of the database's range it does not match (404)."""
-
-    regex = "[0-9]{1,19}"
-
-    def to_python(self, value: str) -> int:
-        number = int(value)
-        if number > MAX_ID:
-            raise ValueError(value)  # Django's resolver reads a ValueError as "no match"
-        return number
-
-    def to_url(self, value: int) -> str:
-        return str(value)
-
 
 def shown(value: str, limit: int = 40) -> str:
     """A user's value quoted in an error message, cut short: a 5 MB parameter must not come back in full."""

@@ -13,8 +13,8 @@ from django.utils import timezone
 from board import charts, history, presenters, runbook
 from board.board import Board
 from board.views import extras
-from board.views.access import viewer_required
 from board.views.inputs import bad_request, board_query_problem, query_problem
+from hapanel.access import viewer_required
 from monitor import coordination
 from monitor.models import Pair
 

@@ -8,6 +8,7 @@ import hypothesis
 import pytest
 from hypothesis import HealthCheck
 
+from hapanel.url_converters import MAX_ID, parse_id
 from tests.factories import flip, recorded, save
 
 pytestmark = pytest.mark.django_db
@@ -57,6 +58,36 @@ def test_the_api_refuses_writes_in_json(viewer_client, pair):
 def test_a_pair_id_beyond_the_database_range_is_no_pair(viewer_client, pair):
     assert viewer_client.get("/pairs/99999999999999999999/").status_code == 404
     assert viewer_client.get(f"/pairs/{pair.pk}/").status_code == 200
+
+
+# Just past a signed 64-bit id: the converter's 19 digits match it, the range check refuses it.
+BEYOND = str(MAX_ID + 1)
+
+
+@pytest.mark.parametrize("path", ["/pairs/{}/edit/", "/pairs/{}/setup/", "/alerts/channels/{}/",
+                                  "/emergency/{}/", "/emergency/{}/reveal/{}/"])
+def test_an_id_beyond_the_database_range_is_a_404_in_every_app(admin_client, pair, path):
+    assert admin_client.get(path.format(BEYOND, BEYOND)).status_code == 404
+
+
+@pytest.mark.parametrize(("text", "expected"), [("42", 42), ("007", 7), (str(MAX_ID), MAX_ID), (BEYOND, None),
+                                                ("", None), ("-1", None), ("²", None), ("٣", None), (" 1", None),
+                                                ("1e3", None)])
+def test_an_id_from_a_form_or_query_is_ascii_digits_within_range(text, expected):
+    assert parse_id(text) == expected
+
+
+def test_bad_ids_in_a_query_or_form_body_are_400s(admin_client, pair):
+    assert admin_client.get(f"/alerts/routes/?pair={BEYOND}").status_code == 400
+    assert admin_client.post("/pairs/test-connection/", {"pair_id": BEYOND}).status_code == 400
+
+
+@pytest.mark.parametrize("url", ["/api/v1/transitions", "/transitions/"])
+def test_a_time_filter_with_an_offset_the_database_refuses_is_still_read(viewer_client, pair, url):
+    # Python takes offsets up to ±23:59, PostgreSQL only to ±15:59: the filter is compared in UTC.
+    assert viewer_client.get(f"{url}?since=2006-03-11T07:12:50-22:20").status_code == 200
+    beyond = viewer_client.get(f"{url}?until=0001-01-01T00:00:00%2B10:00")
+    assert beyond.status_code == 400 and "outside the years" in beyond.content.decode()
 
 
 def test_a_huge_query_value_is_not_echoed_back(viewer_client, pair):
