@@ -8,6 +8,7 @@ server's error log, what to check, and - only where it is really needed - when t
 from __future__ import annotations
 
 from board.presenters import ALIVE, STALE_CAUSE, PairView, StatusLine
+from monitor import causes
 from monitor.vocabulary import Cause as C
 
 ERROR_LOG = (
@@ -43,6 +44,11 @@ CHECKS: dict[str, list[str]] = {
                   "services of docker-compose)? Its log says why it stopped.",
                   "Is Redis reachable from the panel and the worker (`redis-cli -u $REDIS_URL ping`)?"],
 }
+# A failed poll says nothing about the servers: the monitor's side is where to look, not the nodes' logs.
+CHECKS[C.POLL_ERROR] = ["The pair's settings: is each node's monitor password, certificate and key filled in as the "
+                        "server expects? Saving them again re-encrypts them with this panel's key.",
+                        "The worker's log (`celery -A hapanel worker`, or the worker service's output) holds the "
+                        "traceback of the failed poll."]
 CHECKS[C.PRIMARY_UNREACHABLE] = CHECKS[C.SECONDARY_UNREACHABLE] = CHECKS[C.UNREACHABLE]
 
 # When the pair has to be set up again (the guide's "configure high availability all over again"), which is
@@ -53,6 +59,7 @@ SETUP_AGAIN: dict[str, str] = {
     C.APPLY_ERROR: "Only if the data differ in more rows than you can fix by hand: then re-seed the replica from a "
                    "backup of the source and set the direction up again.",
     C.NOT_CONFIGURED: "Yes: the direction was never set up or was reset (RESET SLAVE ALL).",
+    C.POLL_ERROR: "No: nothing changed on the servers; fix the pair's stored settings in hapanel.",
 }
 NEVER_AGAIN = ("No: once the cause is fixed the replica reconnects and catches up by itself. Set the pair up again "
                "only if a node was replaced, restored from a backup or changed its address or port.")
@@ -65,7 +72,7 @@ def steps(line: StatusLine, remediation: str) -> dict:
     stale = line.cause == STALE_CAUSE
     return {
         "label": line.label, "status": line.status, "cause": line.cause, "summary": line.summary,
-        "remediation": STALE_REMEDIATION if stale else (remediation or C.remediation(line.cause, {})),
+        "remediation": STALE_REMEDIATION if stale else (remediation or causes.remediation(line.cause, {})),
         "checks": CHECKS.get(line.cause, [ERROR_LOG]),
         "setup_again": "" if stale else SETUP_AGAIN.get(line.cause, NEVER_AGAIN),
     }

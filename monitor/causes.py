@@ -92,6 +92,11 @@ REMEDIATION: dict[str, str] = {
         "The server answered something hapanel cannot interpret: check the evidence and the server version; "
         "report the raw values if the server is a supported MySQL/MariaDB."
     ),
+    C.POLL_ERROR: (
+        "Open the pair's settings and enter each node's monitor password (and its certificate or key, if it "
+        "uses one) again, then save: a stored value the monitor cannot use is the usual reason. If the poll "
+        "still fails, the worker's log holds the traceback."
+    ),
 }
 
 # Summary templates, keyed by the situation evaluate found.
@@ -179,6 +184,7 @@ SUMMARY: dict[str, str] = {
         "The {replica} ({replica_addr}) answered something hapanel cannot "
         "interpret ({detail}); {direction} is unknown"
     ),
+    C.POLL_ERROR: "The monitor could not poll this pair ({error})",
 }
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
+from monitor import causes
 from monitor import record as recorder
 from monitor.evaluate import evaluate, next_state
 from monitor.models import Node, Pair, Transition
@@ -28,10 +29,6 @@ from monitor.watch import Watcher
 _probes: dict[tuple[int, str], tuple[tuple, NodeProbe]] = {}
 _details: dict[int, tuple[float, tuple]] = {}  # pair id -> (when this process last wrote its details, what)
 _failures: dict[int, str] = {}  # pair id -> why its last poll failed, logged once with its traceback
-POLL_FAILED_REMEDIATION = (
-    "Open the pair's form and save its nodes again (a stored certificate, key or password the monitor cannot "
-    "use is the usual reason); the worker's log holds the details."
-)
 RECORD_LINGER = 0.05  # seconds a finished poll waits for the rest of its batch before it is recorded
 DETAILS_EVERY = 10.0  # seconds: readings that only changed in their numbers are written at this cadence
 _probes_lock = threading.Lock()
@@ -122,8 +119,9 @@ def _failed(pair: Pair, nodes: dict[str, Node], exc: Exception) -> _Measured:
         NodeReading(role=role, address=nodes[role].address if role in nodes else "", reach=Reach.ERROR,
                     error=detail) for role in (Node.PRIMARY, Node.SECONDARY)),
         poll_interval=pair.poll_interval, lag_warning=pair.lag_warning)
-    verdict = Verdict(Status.UNKNOWN, Cause.UNREADABLE, f"The monitor could not poll this pair ({detail})",
-                      POLL_FAILED_REMEDIATION, {"error": detail})
+    ctx = {"error": detail}
+    verdict = Verdict(Status.UNKNOWN, Cause.POLL_ERROR, causes.summary(Cause.POLL_ERROR, ctx),
+                      causes.remediation(Cause.POLL_ERROR, ctx), ctx)
     health = PairHealth(ha=verdict, replication=verdict)
     previous = _previous(pair)
     return _Measured(pair, readings, health, next_state(health, previous), timezone.now())

@@ -89,6 +89,9 @@ class Cause:
     MONITOR_AUTH_FAILURE = "monitor-auth-failure"
     MONITOR_TLS_FAILURE = "monitor-tls-failure"
     UNREADABLE = "unreadable"  # a server answer the rules cannot interpret
+    # The poll itself failed before any server answered: stored settings the probe cannot use (a password
+    # that no longer decrypts, a broken certificate), or a fault in the monitor.
+    POLL_ERROR = "poll-error"
     # Not from a poll: no poll recorded within the staleness bound, and a pair never polled yet.
     MONITOR_STALE = "monitor-stale"
     NOT_POLLED = "not-polled"

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from board import charts, presenters, runbook
+from monitor import causes
 from monitor.models import Pair
 from tests.factories import recorded, save
 
@@ -93,6 +94,12 @@ def test_runbook_cards_only_for_statuses_needing_attention():
     assert "re-seed" in cards[0]["setup_again"]
     stale = runbook.for_pair(view("alive", age=600), {})
     assert stale[0]["cause"] == "monitor-stale" and "Celery" in " ".join(stale[0]["checks"])
+
+
+def test_a_runbook_card_without_a_recorded_remediation_takes_the_cause_line():
+    pair = recorded("p", "apply-error")
+    cards = runbook.for_pair(presenters.present(pair, NOW), {})  # health written before it held remediation
+    assert cards[0]["remediation"] == causes.remediation(pair.repl_cause, {}) != ""
 
 
 def test_lag_chart_scales_and_shows_gaps():

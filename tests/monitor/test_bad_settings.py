@@ -3,8 +3,9 @@ release might have: the pair shows Unknown with the reason, within one interval,
 
 from __future__ import annotations
 
-from monitor import poller
+from monitor import causes, poller
 from monitor.models import Node, Pair
+from monitor.vocabulary import Cause
 from tests.waiting import wait_status
 
 BOM = "\ufeff"
@@ -46,9 +47,13 @@ def test_any_failure_of_one_pair_is_recorded_and_the_rest_of_the_batch_is_polled
         assert results[sandbox_pair.pk].health.ha.status == "Alive"
         assert results[broken.pk].health.ha.status == "Unknown"
     pair = Pair.objects.get(pk=broken.pk)
-    assert (pair.ha_status, pair.ha_cause, pair.repl_status) == ("Unknown", "unreadable", "Unknown")
+    assert (pair.ha_status, pair.ha_cause, pair.repl_status, pair.repl_cause) == (
+        "Unknown", "poll-error", "Unknown", "poll-error")
     assert "The monitor could not poll this pair (ValueError: stored password cannot be decrypted" in pair.ha_summary
-    assert "could not poll this pair" in _pair_page(viewer_client, pair)
+    assert pair.health["ha"]["remediation"] == causes.remediation(Cause.POLL_ERROR, {})
+    page = _pair_page(viewer_client, pair)
+    assert "could not poll this pair" in page and "enter each node&#x27;s monitor password" in page
+    assert "The worker&#x27;s log (`celery -A hapanel worker`" in page  # the runbook's own checks, not the node's log
 
 
 def test_the_worker_shows_it_within_one_interval(worker, sandbox_pair):
