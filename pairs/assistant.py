@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict
+from dataclasses import asdict, fields
 
 from django import forms
 from django.conf import settings
@@ -36,6 +36,10 @@ class SetupForm(forms.Form):
     monitor_from = forms.CharField(initial="%", label="Panel address (monitor account host)")
     vault_schema = forms.CharField(initial=getattr(settings, "VAULT_SCHEMA", "vault"), label="Vault schema")
     emergency_from = forms.CharField(initial="%", label="Emergency page address (emergency account host)")
+    vault_admin = forms.BooleanField(
+        required=False, initial=False, label="Vault admin account",
+        help_text="also create hapanel_vault_admin on the primary, for HAPANEL_VAULT_ADMIN_DSN (manage.py vault): "
+                  "it may create and write the vault schema only")
     store_monitor_password = forms.BooleanField(
         required=False, initial=False, label="Store the new monitor password in the panel",
         help_text="the panel then monitors with it at once: tick it only when you apply the SQL right away")
@@ -79,7 +83,7 @@ def setup_input(pair: Pair, options: dict) -> SetupInput:
         tls_dir=options["tls_dir"], monitor_user=nodes[Node.PRIMARY].monitor_user,
         monitor_from=options["monitor_from"], heartbeat_schema=settings.HEARTBEAT_SCHEMA,
         vault_schema=options["vault_schema"],
-        emergency_from=options["emergency_from"],
+        emergency_from=options["emergency_from"], vault_admin=bool(options.get("vault_admin")),
     )
 
 
@@ -98,4 +102,7 @@ def kept(session, pair: Pair) -> Plan | None:
     data = dict(stored["input"])
     for role in ("primary", "secondary"):
         data[role] = Server(**{**data[role], "known_as": tuple(data[role]["known_as"])})
-    return plan(SetupInput(**data), Passwords(**json.loads(encryption.decrypt(stored["passwords"]))))
+    passwords = json.loads(encryption.decrypt(stored["passwords"]))
+    if set(passwords) != {f.name for f in fields(Passwords)}:
+        return None  # kept before the accounts changed: generating again gives the whole set
+    return plan(SetupInput(**data), Passwords(**passwords))

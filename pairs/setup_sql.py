@@ -2,9 +2,12 @@
 
 Steps, in the order an admin applies them on each node:
   1. server options (a cnf snippet; restart the server), 2. accounts, 3. heartbeat schema,
-  4. replication (CHANGE MASTER / CHANGE REPLICATION SOURCE and START) on each replica.
+  4. replication (CHANGE MASTER / CHANGE REPLICATION SOURCE and START) on each replica,
+  5. the vault schema, on the primary only, once replication runs.
 Accounts and the heartbeat schema are created with sql_log_bin=0 on each node, so that neither
-replicates them to the other and both GTID histories start empty.
+replicates them to the other and both GTID histories start empty. The vault schema is the one step
+that replicates: the secondary must hold the same vault, and the audit writer's grant on its table
+(which cannot be given before the table exists) reaches the account step 2 made on the secondary.
 """
 
 from __future__ import annotations
@@ -15,14 +18,29 @@ import secrets
 import zipfile
 from dataclasses import dataclass, field
 
+from emergency.vault_schema import quote as vault_quote
+from emergency.vault_schema import tables as vault_tables
 from monitor import server_sql
 from pairs.validators import monitor_user_problem
 
 MARIADB, MYSQL_80, MYSQL_84 = "mariadb", "mysql-8.0", "mysql-8.4"
 FLAVOURS = [(MARIADB, "MariaDB 10.5.9 or later"), (MYSQL_80, "MySQL 8.0 (8.0.26 or later)"), (MYSQL_84, "MySQL 8.4")]
 STEPS = [("server-options", "1. Server options"), ("accounts", "2. Accounts"), ("heartbeat", "3. Heartbeat schema"),
-         ("replication", "4. Replication")]
+         ("replication", "4. Replication"), ("vault", "5. Vault schema")]
+# Where each step runs and whether it replicates: the header of its block and of its file.
+WHERE = {
+    "server-options": "this node's server options; restart the server after adding them",
+    "accounts": "run on this node; not replicated (sql_log_bin = 0): each node gets its own copy",
+    "heartbeat": "run on this node; not replicated (sql_log_bin = 0): each node gets its own copy",
+    "replication": "run on this node once both nodes have steps 1 to 3",
+    "vault": "run on the primary only, once step 4 runs on both nodes; replicated: the secondary gets the "
+             "same schema and the audit writer's grant (its account exists there since step 2)",
+}
 REPL_USER, EMERGENCY_USER = "hapanel_repl", "hapanel_emergency"
+AUDIT_USER, VAULT_ADMIN_USER = "hapanel_audit", "hapanel_vault_admin"
+# The vault admin creates the schema and writes it (vault init, useradd, secret-add, grant, audit):
+# REFERENCES for the foreign keys MySQL 8 checks, nothing outside the schema.
+VAULT_ADMIN_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, REFERENCES"
 _IDENT = re.compile(r"^[A-Za-z0-9_$]{1,64}$")
 
 
@@ -48,6 +66,7 @@ class SetupInput:
     heartbeat_schema: str = "hapanel_monitor"
     vault_schema: str = "vault"
     emergency_from: str = "%"
+    vault_admin: bool = False  # also create the account behind HAPANEL_VAULT_ADMIN_DSN, on the primary
 
     def __post_init__(self) -> None:
         if self.flavour not in dict(FLAVOURS):
@@ -64,10 +83,12 @@ class Passwords:
     replication: str
     monitor: str
     emergency: str
+    audit: str
+    vault_admin: str
 
     @classmethod
     def generate(cls) -> Passwords:
-        return cls(*(secrets.token_urlsafe(24) for _ in range(3)))
+        return cls(*(secrets.token_urlsafe(24) for _ in range(5)))
 
 
 @dataclass
@@ -78,15 +99,21 @@ class NodePlan:
     accounts: list[str] = field(default_factory=list)
     heartbeat: list[str] = field(default_factory=list)
     replication: list[str] = field(default_factory=list)
+    vault: list[str] = field(default_factory=list)
 
     def step(self, key: str) -> str:
+        """The step's text as the admin runs it, headed by where it runs (a comment: pastes and files alike)."""
         if key == "server-options":
-            return self.options
-        return "".join(f"{stmt};\n" for stmt in getattr(self, key))
+            return f"# {self.role} ({self.address}): {WHERE[key]}\n{self.options}"
+        statements = getattr(self, key)
+        if not statements:
+            return ""
+        return f"-- {self.role} ({self.address}): {WHERE[key]}\n" + "".join(f"{stmt};\n" for stmt in statements)
 
     def rendered(self) -> list[dict]:
-        """The non-empty steps as {key, title, text}, in order."""
-        return [{"key": key, "title": title, "text": self.step(key)} for key, title in STEPS if self.step(key)]
+        """The non-empty steps as {key, title, where, text}, in order."""
+        return [{"key": key, "title": title, "where": WHERE[key], "text": self.step(key)}
+                for key, title in STEPS if self.step(key)]
 
 
 @dataclass
@@ -109,13 +136,17 @@ class Plan:
     def readme(self) -> str:
         lines = [f"hapanel setup for a {self.setup.topology} pair ({dict(FLAVOURS)[self.setup.flavour]})", ""]
         lines += [f"{node.role}: {node.address}" for node in self.nodes]
-        lines += ["", "Apply, on each node, the files in order: 01 (then restart the server), 02, 03, 04.", ""]
+        lines += ["", "Apply, on each node, the files in order: 01 (then restart the server), 02, 03, 04;",
+                  "then 05 on the primary only, once replication runs (it replicates to the secondary).", ""]
         lines += [f"- {note}" for note in self.notes]
         lines += ["", "Generated passwords (shown once; keep them in the vault):",
                   f"  {REPL_USER}: {self.passwords.replication}",
                   f"  {self.setup.monitor_user}: {self.passwords.monitor}",
-                  f"  {EMERGENCY_USER}: {self.passwords.emergency}", ""]
-        return "\n".join(lines)
+                  f"  {EMERGENCY_USER}: {self.passwords.emergency}",
+                  f"  {AUDIT_USER}: {self.passwords.audit}"]
+        if self.setup.vault_admin:
+            lines.append(f"  {VAULT_ADMIN_USER}: {self.passwords.vault_admin}")
+        return "\n".join([*lines, ""])
 
     def zip_bytes(self) -> bytes:
         buffer = io.BytesIO()
@@ -189,11 +220,30 @@ def accounts(setup: SetupInput, server: Server, passwords: Passwords) -> list[st
     monitor = _account(setup.monitor_user, setup.monitor_from)
     out += [f"CREATE USER IF NOT EXISTS {monitor} IDENTIFIED BY {_q(passwords.monitor)}{ssl}",
             *server_sql.monitor_grants(monitor, setup.heartbeat_schema, _is_mysql(setup))]
-    if server.role == "secondary":
-        emergency = _account(EMERGENCY_USER, setup.emergency_from)
-        out += [f"CREATE USER IF NOT EXISTS {emergency} IDENTIFIED BY {_q(passwords.emergency)}{ssl}",
-                f"GRANT SELECT ON `{setup.vault_schema}`.* TO {emergency}"]
+    # Emergency access on both nodes, so that either may serve it once the roles swap. The reader may
+    # SELECT the vault; the audit writer gets INSERT on the audit table in step 5, once the table exists
+    # (a table grant needs its table), and that grant replicates to this account on the other node.
+    schema = vault_quote(setup.vault_schema)
+    reader, writer = _account(EMERGENCY_USER, setup.emergency_from), _account(AUDIT_USER, setup.monitor_from)
+    out += [f"CREATE USER IF NOT EXISTS {reader} IDENTIFIED BY {_q(passwords.emergency)}{ssl}",
+            f"GRANT SELECT ON {schema}.* TO {reader}",
+            f"CREATE USER IF NOT EXISTS {writer} IDENTIFIED BY {_q(passwords.audit)}{ssl}"]
+    if setup.vault_admin and server.role == "primary":
+        admin = _account(VAULT_ADMIN_USER, setup.monitor_from)
+        out += [f"CREATE USER IF NOT EXISTS {admin} IDENTIFIED BY {_q(passwords.vault_admin)}{ssl}",
+                f"GRANT {VAULT_ADMIN_PRIVILEGES} ON {schema}.* TO {admin}"]
     return [*out, "SET sql_log_bin = 1"]
+
+
+def vault(setup: SetupInput, server: Server) -> list[str]:
+    """The vault schema and the audit writer's grant, on the primary: replicated on purpose (see the top)."""
+    if server.role != "primary":
+        return []
+    writer = _account(AUDIT_USER, setup.monitor_from)
+    # The drain inserts with INSERT IGNORE by event id: duplicates are skipped by the primary key, so
+    # INSERT alone is enough; the writer reads nothing, least of all the secrets.
+    return ["SET sql_log_bin = 1", *vault_tables(setup.vault_schema),
+            f"GRANT INSERT ON {vault_quote(setup.vault_schema)}.`audit` TO {writer}"]
 
 
 def heartbeat(setup: SetupInput) -> list[str]:
@@ -222,6 +272,7 @@ def plan(setup: SetupInput, passwords: Passwords) -> Plan:
             role=server.role, address=_address(server), options=server_options(setup, server),
             accounts=accounts(setup, server, passwords), heartbeat=heartbeat(setup),
             replication=replication(setup, server, passwords) if server in replicas(setup) else [],
+            vault=vault(setup, server),
         ))
     return Plan(setup, passwords, nodes, notes(setup))
 
@@ -233,9 +284,18 @@ def notes(setup: SetupInput) -> list[str]:
         f"Each server's certificate must name the address the other node uses for it "
         f"({setup.primary.host} and {setup.secondary.host}): replication verifies it.",
         f"The monitor account is created for '{setup.monitor_from}': narrow it to the panel's address.",
-        f"The emergency account ({EMERGENCY_USER}) can only SELECT the vault schema {setup.vault_schema} "
-        "on the secondary.",
+        f"Emergency access: {EMERGENCY_USER} can only SELECT the vault schema {setup.vault_schema}, and "
+        f"{AUDIT_USER} can only INSERT into {setup.vault_schema}.audit; both exist on both nodes. Give them to "
+        f"`manage.py vault init` as HAPANEL_VAULT_READER_PASSWORD and HAPANEL_VAULT_WRITER_PASSWORD: it checks "
+        "both accounts on both nodes.",
     ]
+    if setup.vault_admin:
+        out.append(f"The vault admin ({VAULT_ADMIN_USER}, on the primary) is the account of "
+                   f"HAPANEL_VAULT_ADMIN_DSN=mysql://{VAULT_ADMIN_USER}:<its password>@{_address(setup.primary)}; "
+                   f"it may create and write {setup.vault_schema} only.")
+    else:
+        out.append("HAPANEL_VAULT_ADMIN_DSN needs an account of the primary that may create and write the vault "
+                   "schema: tick “vault admin account” to have one generated.")
     if not setup.tls:
         out.insert(0, "TLS is off: passwords and replicated data cross the network in clear text.")
     if setup.flavour == MARIADB:

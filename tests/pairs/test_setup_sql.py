@@ -13,7 +13,7 @@ from pairs.setup_sql import MARIADB, MYSQL_80, MYSQL_84, Passwords, Server, Setu
 from pairs.validators import host_problem, normalise_known_as
 from tests.factories import cert_and_key
 
-PASSWORDS = Passwords("repl-pw", "mon-pw", "emerg-pw")
+PASSWORDS = Passwords("repl-pw", "mon-pw", "emerg-pw", "audit-pw", "admin-pw")
 
 
 def setup(flavour: str = MARIADB, topology: str = "bidirectional", **extra) -> SetupInput:
@@ -88,9 +88,13 @@ def test_accounts_are_least_privilege():
     assert not any("'hapanel_repl'@'db1" in s for s in primary)
     assert "GRANT SLAVE MONITOR ON *.* TO 'hapanel_monitor'@'%'" in primary
     assert "GRANT SELECT, INSERT, UPDATE ON `hapanel_monitor`.* TO 'hapanel_monitor'@'%'" in primary
-    # Emergency access: SELECT on the vault schema, on the secondary only.
-    assert "GRANT SELECT ON `vault`.* TO 'hapanel_emergency'@'%'" in secondary
-    assert not any("hapanel_emergency" in s for s in primary)
+    # Emergency access on both nodes, so that roles can swap: the reader SELECTs the vault; the audit
+    # writer is created here and granted in step 5, once its table exists.
+    for stmts in (primary, secondary):
+        assert "GRANT SELECT ON `vault`.* TO 'hapanel_emergency'@'%'" in stmts
+        assert "CREATE USER IF NOT EXISTS 'hapanel_audit'@'%' IDENTIFIED BY 'audit-pw' REQUIRE SSL" in stmts
+        assert not any("GRANT" in s and "hapanel_audit" in s for s in stmts)
+    assert not any("hapanel_vault_admin" in s for s in primary + secondary)  # only when asked for
     assert all("REQUIRE SSL" in s for s in primary + secondary if s.startswith("CREATE USER"))
     assert "GRANT REPLICATION CLIENT ON *.* TO 'hapanel_monitor'@'%'" in node(MYSQL_84).accounts
 
@@ -115,8 +119,8 @@ def test_tls_off_drops_ssl_and_warns():
 
 
 def test_quotes_are_escaped_and_identifiers_checked():
-    text = plan(setup(), Passwords("it's", "a\\b", "c")).nodes[0]
-    assert "IDENTIFIED BY 'it''s'" in text.accounts[1] and "'a\\\\b'" in text.accounts[-4]
+    text = plan(setup(), Passwords("it's", "a\\b", "c", "d", "e")).nodes[0]
+    assert "IDENTIFIED BY 'it''s'" in text.accounts[1] and "'a\\\\b'" in text.accounts[-7]
     with pytest.raises(ValueError):
         setup(vault_schema="x`; DROP")
     with pytest.raises(ValueError):
@@ -125,7 +129,8 @@ def test_quotes_are_escaped_and_identifiers_checked():
 
 def test_generated_passwords_are_long_and_distinct():
     a, b = Passwords.generate(), Passwords.generate()
-    assert len({a.replication, a.monitor, a.emergency, b.monitor}) == 4 and len(a.monitor) >= 32
+    assert len({a.replication, a.monitor, a.emergency, a.audit, a.vault_admin, b.monitor}) == 6
+    assert len(a.monitor) >= 32
 
 
 def test_zip_holds_every_step_and_the_readme():
@@ -133,10 +138,45 @@ def test_zip_holds_every_step_and_the_readme():
     assert sorted(archive.namelist()) == [
         "hapanel-setup/README.txt", "hapanel-setup/primary/01-server-options.cnf",
         "hapanel-setup/primary/02-accounts.sql", "hapanel-setup/primary/03-heartbeat.sql",
-        "hapanel-setup/secondary/01-server-options.cnf", "hapanel-setup/secondary/02-accounts.sql",
+        "hapanel-setup/primary/05-vault.sql", "hapanel-setup/secondary/01-server-options.cnf",
+        "hapanel-setup/secondary/02-accounts.sql",
         "hapanel-setup/secondary/03-heartbeat.sql", "hapanel-setup/secondary/04-replication.sql"]
-    assert "hapanel_monitor: mon-pw" in archive.read("hapanel-setup/README.txt").decode()
+    readme = archive.read("hapanel-setup/README.txt").decode()
+    assert "hapanel_monitor: mon-pw" in readme and "hapanel_audit: audit-pw" in readme
+    assert "admin-pw" not in readme  # no vault admin asked for, none created
+    assert archive.read("hapanel-setup/primary/02-accounts.sql").decode().startswith(
+        "-- primary (db1:3306): run on this node; not replicated (sql_log_bin = 0)")
+    assert archive.read("hapanel-setup/primary/05-vault.sql").decode().startswith(
+        "-- primary (db1:3306): run on the primary only, once step 4 runs on both nodes; replicated")
     assert setup_sql.STEPS[0] == ("server-options", "1. Server options")
+
+
+@pytest.mark.parametrize("flavour", [MARIADB, MYSQL_80, MYSQL_84])
+def test_vault_schema_replicates_from_the_primary_with_the_audit_writers_grant(flavour):
+    from emergency.vault_schema import tables
+
+    stmts = node(flavour).vault
+    # Replicated on purpose: the secondary gets the same vault, and the grant reaches its writer account.
+    assert stmts[0] == "SET sql_log_bin = 1" and "sql_log_bin = 0" not in stmts
+    assert stmts[1:-1] == tables("vault")
+    # INSERT alone: the drain's INSERT IGNORE skips a duplicate event id by the primary key, reading nothing.
+    assert stmts[-1] == "GRANT INSERT ON `vault`.`audit` TO 'hapanel_audit'@'%'"
+    assert node(flavour, role="secondary").vault == []
+    assert node(flavour, vault_schema="pw_vault").vault[-1].startswith("GRANT INSERT ON `pw_vault`.`audit`")
+
+
+@pytest.mark.parametrize("flavour", [MARIADB, MYSQL_80, MYSQL_84])
+def test_vault_admin_is_optional_and_on_the_primary_only(flavour):
+    primary = node(flavour, vault_admin=True, monitor_from="10.0.0.9").accounts
+    assert "CREATE USER IF NOT EXISTS 'hapanel_vault_admin'@'10.0.0.9' IDENTIFIED BY 'admin-pw' REQUIRE SSL" in primary
+    assert ("GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, REFERENCES ON `vault`.* "
+            "TO 'hapanel_vault_admin'@'10.0.0.9'") in primary
+    assert primary[0] == "SET sql_log_bin = 0" and primary[-1] == "SET sql_log_bin = 1"
+    assert not any("hapanel_vault_admin" in s for s in node(flavour, vault_admin=True, role="secondary").accounts)
+    result = plan(setup(flavour, vault_admin=True), PASSWORDS)
+    assert "hapanel_vault_admin: admin-pw" in result.readme()
+    assert any("HAPANEL_VAULT_ADMIN_DSN=mysql://hapanel_vault_admin:<its password>@db1:3306" in n
+               for n in result.notes)
 
 
 # ---- SHOW GRANTS --------------------------------------------------------------------------------------------
