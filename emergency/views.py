@@ -9,7 +9,7 @@ import time
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -202,7 +202,12 @@ def drill(request: HttpRequest, pair_id: int) -> HttpResponse:
     if not is_admin(request.user):
         return HttpResponseForbidden("only admins may open an emergency drill")
     pair = get_object_or_404(Pair, pk=pair_id, emergency__isnull=False)
-    minutes = max(1, min(int(request.POST.get("minutes") or 30), 240))
+    raw = request.POST.get("minutes") or "30"
+    if not (raw.isascii() and raw.isdigit()):  # "²".isdigit() is true too, and int() refuses it
+        return HttpResponseBadRequest("minutes is not a whole number of minutes")
+    digits = raw.lstrip("0") or "0"
+    # More than 3 digits is past the 240-minute cap anyway, and int() refuses strings of over 4300 digits.
+    minutes = 240 if len(digits) > 3 else max(1, min(int(digits), 240))
     until = timezone.now() + timezone.timedelta(minutes=minutes)
     Drill.objects.create(pair=pair, opened_by=request.user.username, until=until,
                          reason=request.POST.get("reason", "")[:200])

@@ -31,6 +31,17 @@ def drill(demo_vault, admin_client):
     return pair, demo
 
 
+def test_a_drill_length_that_is_no_number_is_refused(demo_vault, admin_client):
+    pair, _ = demo_vault
+    for minutes in ("abc", "²", "1e3", "-5"):
+        assert admin_client.post(f"/emergency/{pair.pk}/drill/", {"minutes": minutes}).status_code == 400, minutes
+    assert not Drill.objects.filter(pair=pair).exists()
+    # A number too long for int() is simply past the cap: the longest drill.
+    assert admin_client.post(f"/emergency/{pair.pk}/drill/", {"minutes": "9" * 5000}).status_code == 302
+    drill = Drill.objects.get(pair=pair)
+    assert 239 * 60 < (drill.until - drill.opened_at).total_seconds() <= 240 * 60
+
+
 def ops(pair) -> list[str]:
     return list(OutboxEvent.objects.filter(pair=pair).values_list("operation", flat=True))
 
