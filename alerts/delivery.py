@@ -81,9 +81,11 @@ def deliver(notification_id: int) -> tuple[str, float]:
     if n is None or not n.claim():
         return SKIPPED, 0.0  # sent, being sent, failed for good, held, or gone
     attempts = n.attempts + 1  # claim() counted this attempt in the database
+    # A claim taken without a logged outcome: that sender died mid-send, and its message may have arrived.
+    maybe_repeat = Attempt.objects.filter(notification=n).count() < n.attempts
     started = time.monotonic()
     try:
-        for_channel(n.channel).send(for_notification(n))
+        for_channel(n.channel).send(for_notification(n, maybe_repeat))
     except TransportError as exc:
         return _failed(n, attempts, exc, time.monotonic() - started)
     except Exception as exc:  # noqa: BLE001 (a bug in a transport must not leave the row `sending`)

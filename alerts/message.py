@@ -28,6 +28,9 @@ class Message:
     url: str = ""
     notification_id: int | None = None
     what_to_do: str = ""  # the remediation line the pair page shows for this cause
+    # An earlier send of this notification may have reached the receiver: its sender stopped before it could
+    # record the outcome. Receivers that keep `notification` (X-Hapanel-Delivery) can drop the repeat.
+    maybe_repeat: bool = False
 
     @property
     def severity(self) -> str:
@@ -49,6 +52,8 @@ class Message:
     def text(self) -> str:
         """The body of an email or a chat message: every field on its own line."""
         lines = [self.subject.removeprefix("[hapanel] "), ""]
+        if self.maybe_repeat:
+            lines[1:1] = [REPEAT_NOTE, ""]
         if self.status_kind:
             lines.append(f"{self.status_kind} Status: {self.old_status} → {self.new_status}")
         if self.summary:
@@ -68,6 +73,8 @@ class Message:
     def one_line(self) -> str:
         """Syslog's MSG: one line, the same facts."""
         parts = [self.subject.removeprefix("[hapanel] ")]
+        if self.maybe_repeat:
+            parts.append("may repeat an earlier message")
         if self.status_kind:
             parts.append(f"{self.status_kind} {self.old_status} -> {self.new_status}")
         if self.summary:
@@ -99,7 +106,11 @@ def previous_lasted(t: Transition) -> float | None:
     return (t.detected_at - prev).total_seconds() if prev else None
 
 
-def for_notification(n: Notification) -> Message:
+REPEAT_NOTE = ("This may repeat an earlier message: the sender of that one stopped before it could record "
+               "whether it arrived.")
+
+
+def for_notification(n: Notification, maybe_repeat: bool = False) -> Message:
     t = n.transition
     pair = t.pair
     title, summary, event = EVENT_TITLES.get(n.event, n.event), t.summary, n.event
@@ -119,7 +130,7 @@ def for_notification(n: Notification) -> Message:
         new_status=t.new_status, cause=t.cause, summary=summary, evidence=t.evidence or {},
         detected_at=t.detected_at, previous_lasted=previous_lasted(t),
         url=settings.SITE_URL.rstrip("/") + pair.get_absolute_url(), notification_id=n.pk,
-        what_to_do=t.remediation if n.purpose != Notification.STABLE else "",
+        what_to_do=t.remediation if n.purpose != Notification.STABLE else "", maybe_repeat=maybe_repeat,
     )
 
 

@@ -102,6 +102,7 @@ class HttpReceiver(Receiver):
         super().__init__()
         self.port = port or free_port()
         self.status = status
+        self.hold: threading.Event | None = None  # set: each POST is answered only once this event is set
         self.server: http.server.ThreadingHTTPServer | None = None
 
     def start(self) -> HttpReceiver:
@@ -111,6 +112,8 @@ class HttpReceiver(Receiver):
             def do_POST(self):  # noqa: N802
                 data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 receiver.record(data.decode(), {**dict(self.headers.items()), "path": self.path})
+                if receiver.hold is not None:
+                    receiver.hold.wait(60)
                 self.send_response(receiver.status)
                 self.end_headers()
                 self.wfile.write(b"ok" if receiver.status < 400 else b"gone")

@@ -26,7 +26,7 @@ def body(message) -> bytes:
         "evidence": message.evidence,
         "detected_at": message.detected_at.isoformat() if message.detected_at else None,
         "previous_lasted_seconds": message.previous_lasted, "url": message.url,
-        "notification": message.notification_id,
+        "notification": message.notification_id, "may_repeat": message.maybe_repeat,
     }
     return json.dumps(payload, default=str).encode()
 
@@ -71,6 +71,9 @@ class WebhookTransport(Transport):
             raise TransportError(f"{where}: not an http:// or https:// URL", permanent=True)
         data = body(message)
         headers = {"Content-Type": "application/json", "User-Agent": "hapanel"}
+        if message.notification_id is not None:
+            # The same on every try of one notification: a receiver can drop what it already has.
+            headers["X-Hapanel-Delivery"] = str(message.notification_id)
         if self.config.get("secret"):
             headers["X-Hapanel-Signature"] = signature(self.config["secret"], data)
         request = urllib.request.Request(url, data=data, headers=headers, method="POST")

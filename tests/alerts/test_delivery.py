@@ -104,3 +104,31 @@ def test_paused_pair_sends_nothing(alert_worker, receivers, pair):
     wait_for(lambda: Transition.objects.get(pk=t.pk).processed, 10, "the notify task to process the transition")
     assert not Notification.objects.exists()
     assert [r.messages() for r in receivers.all()] == [[], [], [], []]
+
+
+def test_a_sender_killed_mid_send_is_followed_by_one_message_that_says_it_may_repeat(
+        receivers, worker_factory, pair, settings):
+    """The webhook received the POST, but the worker died before it heard the answer: the notification is sent
+    once more after its claim expires, marked as a possible repeat, with the same delivery key."""
+    from tests.receivers import worker_env
+
+    hook = channels_for(receivers)["webhook"]
+    receivers.http.hold = threading.Event()
+    sender = worker_factory("sender", beat=False, env=worker_env(receivers))
+    notify_transitions.delay([flip(pair).pk])
+    first = receivers.http.wait(1, "ha-failed")[0]
+    n = Notification.objects.get(channel=hook)
+    assert n.status == Notification.SENDING
+    sender.kill()
+    receivers.http.hold.set()
+    receivers.http.hold = None
+
+    settings.ALERTS_CLAIM_TIMEOUT = 0.5  # the redelivered task (in a minute, from Redis) runs this, sooner
+    wait_for(lambda: delivery.deliver(n.pk)[0] == delivery.SENT, 10, "the expired claim to be taken again")
+    bodies = receivers.http.json()
+    hooks = [m for m in receivers.http.messages() if "ha-failed" in m.body]
+    assert len(hooks) == 2, "one message, then one marked as a possible repeat"
+    assert [b["may_repeat"] for b in bodies] == [False, True]
+    assert "may repeat an earlier message" in bodies[1]["text"]
+    assert first.headers["X-Hapanel-Delivery"] == hooks[1].headers["X-Hapanel-Delivery"] == str(n.pk)
+    assert Notification.objects.get(pk=n.pk).status == Notification.SENT
