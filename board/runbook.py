@@ -11,32 +11,33 @@ from board.presenters import ALIVE, STALE_CAUSE, PairView, StatusLine
 from monitor import causes
 from monitor.vocabulary import Cause as C
 
+# The checks name statements and tools in the server's own words (causes.server_words fills the fields).
 ERROR_LOG = (
-    "Read the server's error log: `SELECT @@log_error;` on the node gives its path; on Debian/Ubuntu MariaDB "
-    "it is usually /var/log/mysql/error.log or the journal (`journalctl -u mariadb --since -1h`), on MySQL "
-    "/var/log/mysql/error.log, in a container `docker logs <container>`."
+    "Read the server's error log: `SELECT @@log_error;` on the node gives its path; on Debian/Ubuntu it is "
+    "usually /var/log/mysql/error.log or the journal (`journalctl -u {unit} --since -1h`), in a container "
+    "`docker logs <container>`."
 )
-REPLICA_STATUS = "On the replica run `SHOW ALL SLAVES STATUS\\G` (MySQL 8: `SHOW REPLICA STATUS\\G`) and read " \
-                 "Slave_IO_Running, Slave_SQL_Running, Last_IO_Error and Last_SQL_Error."
+REPLICA_STATUS = ("On the replica run `{show_status}\\G` and read the IO and SQL threads' states and their last "
+                  "errors (Last_IO_Error, Last_SQL_Error).")
 
 CHECKS: dict[str, list[str]] = {
-    C.PRIMARY_DOWN: ["`systemctl status mariadb` on the primary: did it crash, was it stopped, is the disk full?",
+    C.PRIMARY_DOWN: ["`systemctl status {unit}` on the primary: did it crash, was it stopped, is the disk full?",
                      ERROR_LOG],
-    C.SECONDARY_DOWN: ["`systemctl status mariadb` on the secondary: did it crash, was it stopped?", ERROR_LOG],
+    C.SECONDARY_DOWN: ["`systemctl status {unit}` on the secondary: did it crash, was it stopped?", ERROR_LOG],
     C.PRIMARY_HUNG: ["Load, I/O wait and free disk space on the primary (`top`, `iostat`, `df -h`).", ERROR_LOG],
     C.SECONDARY_HUNG: ["Load, I/O wait and free disk space on the secondary.", ERROR_LOG],
     C.LINK_CUT: ["From each node, connect to the other on the replication address and port "
-                 "(`mariadb -h <MASTER_HOST> -P <port> -u <repl user> -p --ssl`).", REPLICA_STATUS],
+                 "(`{client} -h <{option}_HOST> -P <port> -u <repl user> -p --ssl`).", REPLICA_STATUS],
     C.TLS_FAILURE: ["Check the certificate dates and SAN: `openssl s_client -connect <host>:<port> -starttls mysql`.",
                     REPLICA_STATUS, ERROR_LOG],
     C.AUTH_FAILURE: ["On the source: `SHOW GRANTS FOR '<repl user>'@'<replica address>';`.", REPLICA_STATUS],
     C.BINLOG_MISSING: ["On the source: `SHOW BINARY LOGS;` and `SELECT @@gtid_binlog_pos;` against the replica's "
-                       "Gtid_IO_Pos.", ERROR_LOG],
+                       "received GTID position.", ERROR_LOG],
     C.IO_ERROR: [REPLICA_STATUS, ERROR_LOG],
     C.STOPPED_BY_OPERATOR: [REPLICA_STATUS, "Ask who is doing maintenance; pause the pair in hapanel during "
                             "planned work so nobody is paged."],
     C.APPLY_ERROR: [REPLICA_STATUS, "Compare the failing row on both nodes before changing anything.", ERROR_LOG],
-    C.NOT_CONFIGURED: ["The pair's setup page lists the server settings and the CHANGE MASTER statement."],
+    C.NOT_CONFIGURED: ["The pair's setup page lists the server settings and the {change_source} statement."],
     C.MONITOR_AUTH_FAILURE: ["`SHOW GRANTS FOR 'hapanel_monitor'@'<monitor host>';` on the node."],
     C.MONITOR_TLS_FAILURE: ["`openssl s_client -connect <host>:<port> -starttls mysql` from the monitor host."],
     C.UNREACHABLE: ["`ping` and `nc -vz <host> <port>` from the monitor host to both nodes."],
@@ -52,13 +53,13 @@ CHECKS[C.POLL_ERROR] = ["The pair's settings: is each node's monitor password, c
 CHECKS[C.PRIMARY_UNREACHABLE] = CHECKS[C.SECONDARY_UNREACHABLE] = CHECKS[C.UNREACHABLE]
 
 # When the pair has to be set up again (the guide's "configure high availability all over again"), which is
-# far rarer than the guide implies: most failures heal by themselves or with START SLAVE.
+# far rarer than the guide implies: most failures heal by themselves or by restarting replication.
 SETUP_AGAIN: dict[str, str] = {
     C.BINLOG_MISSING: "Yes: the replica cannot catch up from the source's binary logs any more; re-seed it from a "
                       "fresh backup and set the direction up again from the pair's setup page.",
     C.APPLY_ERROR: "Only if the data differ in more rows than you can fix by hand: then re-seed the replica from a "
                    "backup of the source and set the direction up again.",
-    C.NOT_CONFIGURED: "Yes: the direction was never set up or was reset (RESET SLAVE ALL).",
+    C.NOT_CONFIGURED: "Yes: the direction was never set up or was reset ({reset_replica}).",
     C.POLL_ERROR: "No: nothing changed on the servers; fix the pair's stored settings in hapanel.",
 }
 NEVER_AGAIN = ("No: once the cause is fixed the replica reconnects and catches up by itself. Set the pair up again "
@@ -67,19 +68,30 @@ STALE_REMEDIATION = ("The statuses are not being refreshed: start the monitor (C
                      "Redis; the pair's real state is unknown until the next poll.")
 
 
-def steps(line: StatusLine, remediation: str) -> dict:
-    """The runbook card for one status that is not Alive."""
+def steps(line: StatusLine, remediation: str, flavour: str = "", version: str = "") -> dict:
+    """The runbook card for one status that is not Alive, in the words of the pair's servers."""
     stale = line.cause == STALE_CAUSE
+    words = {**causes.server_words(flavour, version), "flavour": flavour, "version": version}
     return {
         "label": line.label, "status": line.status, "cause": line.cause, "summary": line.summary,
-        "remediation": STALE_REMEDIATION if stale else (remediation or causes.remediation(line.cause, {})),
-        "checks": CHECKS.get(line.cause, [ERROR_LOG]),
-        "setup_again": "" if stale else SETUP_AGAIN.get(line.cause, NEVER_AGAIN),
+        "remediation": STALE_REMEDIATION if stale else (remediation or causes.remediation(line.cause, words)),
+        "checks": [causes.render(check, words) for check in CHECKS.get(line.cause, [ERROR_LOG])],
+        "setup_again": "" if stale else causes.render(SETUP_AGAIN.get(line.cause, NEVER_AGAIN), words),
     }
 
 
-def for_pair(view: PairView, health: dict) -> list[dict]:
+def server_of(readings: dict) -> tuple[str, str]:
+    """(flavour, version) of the pair's servers, from its last readings (the first node that told)."""
+    for role in ("secondary", "primary"):
+        node = (readings or {}).get(role) or {}
+        if node.get("flavour"):
+            return str(node["flavour"]), str(node.get("version") or "")
+    return "", ""
+
+
+def for_pair(view: PairView, health: dict, readings: dict | None = None) -> list[dict]:
     """One card per status that needs attention (none when both are Alive and fresh)."""
     kinds = ((view.ha, "ha"), (view.repl, "replication"))
-    return [steps(line, ((health or {}).get(key) or {}).get("remediation", ""))
+    flavour, version = server_of(readings or {})
+    return [steps(line, ((health or {}).get(key) or {}).get("remediation", ""), flavour, version)
             for line, key in kinds if line.status != ALIVE]

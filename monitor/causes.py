@@ -8,9 +8,11 @@ a missing field shows as "?".
 
 from __future__ import annotations
 
+import re
+
 from monitor.vocabulary import Cause as C
 
-_LOGS = "its error log (/var/log/mysql/error.log or `journalctl -u mariadb`)"
+_LOGS = "its error log (/var/log/mysql/error.log or `journalctl -u {unit}`)"
 
 REMEDIATION: dict[str, str] = {
     C.MONITOR_STALE: (
@@ -19,20 +21,20 @@ REMEDIATION: dict[str, str] = {
     ),
     C.OK: "",
     C.PRIMARY_DOWN: (
-        f"Check the primary's mariadbd process and {_LOGS}; once it is back the secondary reconnects "
-        "within MASTER_CONNECT_RETRY seconds."
+        "Check the primary's {server} process and " + _LOGS + "; once it is back the secondary reconnects "
+        "within {retry_option} seconds."
     ),
     C.SECONDARY_DOWN: (
-        f"Check the secondary's mariadbd process and {_LOGS}; once it is back it reconnects and catches "
+        "Check the secondary's {server} process and " + _LOGS + "; once it is back it reconnects and catches "
         "up from where it stopped."
     ),
     C.PRIMARY_HUNG: (
         "The primary accepts connections but does not answer: check its load, disk space and error log, and "
-        "whether the process is stopped (SIGSTOP, a debugger); restart mariadbd if it stays hung."
+        "whether the process is stopped (SIGSTOP, a debugger); restart {server} if it stays hung."
     ),
     C.SECONDARY_HUNG: (
         "The secondary accepts connections but does not answer: check its load, disk space and error log, "
-        "and whether the process is stopped; restart mariadbd if it stays hung."
+        "and whether the process is stopped; restart {server} if it stays hung."
     ),
     C.PRIMARY_UNREACHABLE: (
         "Check the network and firewall from the monitor host to the primary ({source_addr}) and the "
@@ -48,41 +50,40 @@ REMEDIATION: dict[str, str] = {
     ),
     C.LINK_CUT: (
         "Both servers are up: check the network between them (firewall, routes, VPN) on the replication "
-        "address set in CHANGE MASTER; the {replica} reconnects by itself once packets flow again."
+        "address set in {change_source}; the {replica} reconnects by itself once packets flow again."
     ),
     C.TLS_FAILURE: (
-        "The {replica} rejects the {source}'s certificate: check MASTER_SSL_CA and that the "
-        "certificate has a "
-        "SAN for the exact MASTER_HOST, then run STOP SLAVE; START SLAVE on the {replica}."
+        "The {replica} rejects the {source}'s certificate: check {option}_SSL_CA and that the certificate has a "
+        "SAN for the exact {option}_HOST, then run {stop_replica}; {start_replica} on the {replica}."
     ),
     C.AUTH_FAILURE: (
-        "The {source} refuses the replication user: check the user and password in CHANGE MASTER on the "
-        "{replica} and that the user exists on the {source} with REPLICATION SLAVE; then START SLAVE."
+        "The {source} refuses the replication user: check the user and password in {change_source} on the "
+        "{replica} and that the user exists on the {source} with REPLICATION SLAVE; then {start_replica}."
     ),
     C.BINLOG_MISSING: (
         "The {source} purged binary logs the {replica} still needs: re-seed the {replica} from a fresh "
-        "backup (mariabackup) and restart replication at the backup's GTID position."
+        "copy ({reseed}) and restart replication at the copy's GTID position."
     ),
     C.IO_ERROR: (
-        "Read the IO error on the {replica} (SHOW SLAVE STATUS and its error log), fix its cause, then run "
-        "START SLAVE there."
+        "Read the IO error on the {replica} ({show_status} and its error log), fix its cause, then run "
+        "{start_replica} there."
     ),
     C.STOPPED_BY_OPERATOR: (
-        "Someone ran STOP SLAVE on the {replica}: if this is not planned maintenance, run START SLAVE there "
+        "Someone ran {stop_replica} on the {replica}: if this is not planned maintenance, run {start_replica} there "
         "and check that both threads return to Yes."
     ),
     C.APPLY_ERROR: (
         "The {replica}'s data differ from the {source}: inspect the failing row named in the error, "
         "fix it on "
-        "the {replica}, then START SLAVE; do not skip events blindly (the data would stay different)."
+        "the {replica}, then {start_replica}; do not skip events blindly (the data would stay different)."
     ),
     C.NOT_CONFIGURED: (
-        "Set up the missing direction on the {replica}: the pair's setup page gives the exact CHANGE MASTER "
-        "TO statement; then run START SLAVE there."
+        "Set up the missing direction on the {replica}: the pair's setup page gives the exact {change_source} "
+        "statement; then run {start_replica} there."
     ),
     C.MONITOR_AUTH_FAILURE: (
         "The monitor's own login is refused: check the monitor user and password stored in hapanel for the "
-        "node and that the user holds SLAVE MONITOR; replication itself may be fine."
+        "node and that the user holds {monitor_privilege}; replication itself may be fine."
     ),
     C.MONITOR_TLS_FAILURE: (
         "The monitor cannot set up TLS with the node: check the CA stored in hapanel for the node and that "
@@ -129,11 +130,11 @@ SUMMARY: dict[str, str] = {
     ),
     "replica-back": (
         "The {replica} ({replica_addr}) answers again after being down; its IO thread ({direction}) is "
-        "{io_desc} and reconnects within MASTER_CONNECT_RETRY"
+        "{io_desc} and reconnects within {retry_option}"
     ),
     "source-back": (
         "The {source} ({source_addr}) answers again after being down; the {replica}'s IO thread is {io_desc} "
-        "and reconnects within MASTER_CONNECT_RETRY"
+        "and reconnects within {retry_option}"
     ),
     "replica-down": (
         "The {replica} ({replica_addr}) is down: {replica_how}; nothing is replicated {direction}"
@@ -202,8 +203,34 @@ def render(template: str, ctx: dict) -> str:
 
 
 def summary(case: str, ctx: dict) -> str:
-    return render(SUMMARY.get(case, case), ctx)
+    return render(SUMMARY.get(case, case), {**server_words(ctx.get("flavour", ""), ctx.get("version", "")), **ctx})
 
 
 def remediation(cause: str, ctx: dict) -> str:
-    return render(REMEDIATION.get(cause, ""), ctx)
+    """The cause's remediation line, in the words of the server's flavour and version (`flavour`, `version` in
+    `ctx`; MariaDB's words when they are not known)."""
+    return render(REMEDIATION.get(cause, ""), {**server_words(ctx.get("flavour", ""), ctx.get("version", "")), **ctx})
+
+
+def server_words(flavour: str, version: str) -> dict[str, str]:
+    """The statements, options and tools a remediation line names, as this server spells them: MySQL 8.0.22
+    renamed the replica statements (8.4 removed the old ones), and only MariaDB ships mariabackup."""
+    if flavour != "mysql":
+        return {"server": "mariadbd", "unit": "mariadb", "show_status": "SHOW ALL SLAVES STATUS",
+                "start_replica": "START SLAVE", "stop_replica": "STOP SLAVE", "change_source": "CHANGE MASTER TO",
+                "option": "MASTER", "retry_option": "MASTER_CONNECT_RETRY", "monitor_privilege": "SLAVE MONITOR",
+                "reseed": "mariabackup, or mysqldump --single-transaction --gtid", "client": "mariadb",
+                "reset_replica": "RESET SLAVE ALL"}
+    numbers = tuple(int(n) for n in re.findall(r"\d+", version)[:3])
+    if numbers and numbers < (8, 0, 22):
+        return {"server": "mysqld", "unit": "mysql", "show_status": "SHOW SLAVE STATUS",
+                "start_replica": "START SLAVE", "stop_replica": "STOP SLAVE", "change_source": "CHANGE MASTER TO",
+                "option": "MASTER", "retry_option": "MASTER_CONNECT_RETRY", "monitor_privilege": "REPLICATION CLIENT",
+                "reseed": "mysqldump --single-transaction --master-data, or the clone plugin", "client": "mysql",
+                "reset_replica": "RESET SLAVE ALL"}
+    return {"server": "mysqld", "unit": "mysql", "show_status": "SHOW REPLICA STATUS",
+            "start_replica": "START REPLICA", "stop_replica": "STOP REPLICA",
+            "change_source": "CHANGE REPLICATION SOURCE TO", "option": "SOURCE", "retry_option": "SOURCE_CONNECT_RETRY",
+            "monitor_privilege": "REPLICATION CLIENT",
+            "reseed": "the clone plugin, or mysqldump --single-transaction --source-data", "client": "mysql",
+            "reset_replica": "RESET REPLICA ALL"}

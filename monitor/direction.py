@@ -103,6 +103,7 @@ def verdict(status: Status, cause: str, case: str, d: Direction, ch: Replication
                     "Yes)" if ev.get("io_running") == "Yes" and isinstance(quiet, float)
                     else f"the {d.rep_role}'s IO thread is {io_desc}")
     ctx = dict(ev, replica=d.rep_role, replica_addr=rep.address, replica_reach=ev["reach"],
+               flavour=str(rep.flavour or src.flavour or ""), version=str(rep.version or src.version or ""),
                replica_error=f": {rep.error}" if rep.error else "", source_addr=src.address,
                source_reach=ev["source_reach"], topology=d.topology, io_errno=errno,
                io_error=str(ev.get("last_io_error", ""))[:200], sql_errno=ev.get("last_sql_errno"),

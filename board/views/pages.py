@@ -61,7 +61,7 @@ def pair_detail(request: HttpRequest, pair_id: int) -> HttpResponse:
                              pair.lag_warning)
     return render(request, "board/pair.html", {
         "pair": pair, "view": view, "nodes": presenters.node_views(pair), "chart": chart,
-        "cards": runbook.for_pair(view, pair.health), "transitions": pair.transitions.all()[:20],
+        "cards": runbook.for_pair(view, pair.health, pair.readings), "transitions": pair.transitions.all()[:20],
         "monitor": presenters.monitor_banner(), **extras.pair_extras(request, pair),
     })
 

@@ -111,3 +111,15 @@ def test_lag_chart_scales_and_shows_gaps():
     assert len(chart.lines) == 1 and chart.gaps  # one run of known samples, then unknown
     assert chart.warning_y is not None
     assert charts.lag_chart([], start, start + 3600).lines == []
+
+
+def test_runbook_cards_speak_the_servers_flavour():
+    """A MySQL 8.4 pair is told to run START REPLICA and read SHOW REPLICA STATUS, never MariaDB's words."""
+    pair = recorded("p", "apply-error")
+    mysql = {"primary": {"flavour": "mysql", "version": "8.4.3"}, "secondary": {"flavour": "mysql", "version": "8.4.3"}}
+    cards = runbook.for_pair(presenters.present(pair, NOW), {}, mysql)
+    text = " ".join([cards[0]["remediation"], *cards[0]["checks"], cards[0]["setup_again"]])
+    assert "START REPLICA" in text and "SHOW REPLICA STATUS" in text and "journalctl -u mysql" in text
+    assert "SLAVE" not in text and "mariadb" not in text.lower()
+    mariadb = runbook.for_pair(presenters.present(pair, NOW), {}, {"secondary": {"flavour": "mariadb"}})
+    assert "SHOW ALL SLAVES STATUS" in " ".join(mariadb[0]["checks"])
