@@ -3,11 +3,11 @@
 Steps, in the order an admin applies them on each node:
   1. server options (a cnf snippet; restart the server), 2. accounts, 3. heartbeat schema,
   4. replication (CHANGE MASTER / CHANGE REPLICATION SOURCE and START) on each replica,
-  5. the vault schema, on the primary only, once replication runs.
-Accounts and the heartbeat schema are created with sql_log_bin=0 on each node, so that neither
-replicates them to the other and both GTID histories start empty. The vault schema is the one step
-that replicates: the secondary must hold the same vault, and the audit writer's grant on its table
-(which cannot be given before the table exists) reaches the account step 2 made on the secondary.
+  5. the vault schema, on the primary once replication runs, then the audit writer's grant on each node.
+Accounts, grants and the heartbeat schema are made with sql_log_bin=0 on each node, so that neither
+replicates them to the other and both GTID histories start empty (and a grant can never stop the other
+node's replication for want of its account). The vault schema is the one thing that replicates: the
+secondary must hold the same vault, and the writer's grant on its table waits for the table to exist.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ WHERE = {
     "accounts": "run on this node; not replicated (sql_log_bin = 0): each node gets its own copy",
     "heartbeat": "run on this node; not replicated (sql_log_bin = 0): each node gets its own copy",
     "replication": "run on this node once both nodes have steps 1 to 3",
-    "vault": "run on the primary only, once step 4 runs on both nodes; replicated: the secondary gets the "
-             "same schema and the audit writer's grant (its account exists there since step 2)",
+    "vault": "run on the primary once step 4 runs on both nodes, then on the secondary once the schema has "
+             "replicated there: the schema replicates, the audit writer's grant (sql_log_bin = 0) does not",
 }
 REPL_USER, EMERGENCY_USER = "hapanel_repl", "hapanel_emergency"
 AUDIT_USER, VAULT_ADMIN_USER = "hapanel_audit", "hapanel_vault_admin"
@@ -137,7 +137,8 @@ class Plan:
         lines = [f"hapanel setup for a {self.setup.topology} pair ({dict(FLAVOURS)[self.setup.flavour]})", ""]
         lines += [f"{node.role}: {node.address}" for node in self.nodes]
         lines += ["", "Apply, on each node, the files in order: 01 (then restart the server), 02, 03, 04;",
-                  "then 05 on the primary only, once replication runs (it replicates to the secondary).", ""]
+                  "then 05 on the primary once replication runs, and 05 on the secondary once the vault schema",
+                  "has replicated there.", ""]
         lines += [f"- {note}" for note in self.notes]
         lines += ["", "Generated passwords (shown once; keep them in the vault):",
                   f"  {REPL_USER}: {self.passwords.replication}",
@@ -222,7 +223,7 @@ def accounts(setup: SetupInput, server: Server, passwords: Passwords) -> list[st
             *server_sql.monitor_grants(monitor, setup.heartbeat_schema, _is_mysql(setup))]
     # Emergency access on both nodes, so that either may serve it once the roles swap. The reader may
     # SELECT the vault; the audit writer gets INSERT on the audit table in step 5, once the table exists
-    # (a table grant needs its table), and that grant replicates to this account on the other node.
+    # (a table grant needs its table).
     schema = vault_quote(setup.vault_schema)
     reader, writer = _account(EMERGENCY_USER, setup.emergency_from), _account(AUDIT_USER, setup.monitor_from)
     out += [f"CREATE USER IF NOT EXISTS {reader} IDENTIFIED BY {_q(passwords.emergency)}{ssl}",
@@ -236,14 +237,15 @@ def accounts(setup: SetupInput, server: Server, passwords: Passwords) -> list[st
 
 
 def vault(setup: SetupInput, server: Server) -> list[str]:
-    """The vault schema and the audit writer's grant, on the primary: replicated on purpose (see the top)."""
-    if server.role != "primary":
-        return []
+    """The vault schema (on the primary, replicated on purpose) and the audit writer's grant (each node)."""
     writer = _account(AUDIT_USER, setup.monitor_from)
     # The drain inserts with INSERT IGNORE by event id: duplicates are skipped by the primary key, so
     # INSERT alone is enough; the writer reads nothing, least of all the secrets.
-    return ["SET sql_log_bin = 1", *vault_tables(setup.vault_schema),
-            f"GRANT INSERT ON {vault_quote(setup.vault_schema)}.`audit` TO {writer}"]
+    grant = ["SET sql_log_bin = 0", f"GRANT INSERT ON {vault_quote(setup.vault_schema)}.`audit` TO {writer}",
+             "SET sql_log_bin = 1"]
+    if server.role != "primary":
+        return grant
+    return ["SET sql_log_bin = 1", *vault_tables(setup.vault_schema), *grant]
 
 
 def heartbeat(setup: SetupInput) -> list[str]:

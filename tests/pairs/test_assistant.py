@@ -3,44 +3,19 @@
 from __future__ import annotations
 
 import html
-import io
 import re
-import zipfile
 
-from devtools.sandbox import SandboxPair, process
-from monitor.models import Pair
-from tests.factories import pair_data
-
-
-def statements(sql: str) -> list[str]:
-    return [s.strip() for s in sql.split(";\n") if s.strip()]
+from emergency.models import Access
+from tests.assistant_steps import generated, grants_of, restart_with, shown_passwords, statements
+from tests.services import wait_for
 
 
 def visible(response) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode())).split())
 
 
-def restart_with(nodes: SandboxPair, role: str, options: str) -> None:
-    spec = nodes.node(role)
-    process.stop(nodes.pid(role), str(spec.cnf))
-    spec.cnf.write_text(spec.cnf.read_text() + options)
-    nodes.start_node(role)
-
-
 def test_generated_setup_gives_alive_alive(admin_client, fresh_nodes):
-    ca = fresh_nodes.ca_file.read_text()
-    node = {"host": "127.0.0.1", "monitor_password": "not-yet", "tls_mode": "verify-identity", "ca_cert": ca}
-    data = pair_data("fresh", primary={**node, "port": str(fresh_nodes.primary.port)},
-                     secondary={**node, "port": str(fresh_nodes.secondary.port)})
-    assert admin_client.post("/pairs/new/", data).status_code == 302
-    pair = Pair.objects.get(name="fresh")
-
-    options = {"flavour": "mariadb", "tls_dir": str(fresh_nodes.pki), "primary_server_id": "11",
-               "secondary_server_id": "12", "monitor_from": "127.0.0.1", "vault_schema": "vault",
-               "emergency_from": "127.0.0.1", "store_monitor_password": "on"}
-    assert admin_client.post(f"/pairs/{pair.pk}/setup/", options).status_code == 200
-    archive = zipfile.ZipFile(io.BytesIO(admin_client.get(f"/pairs/{pair.pk}/setup.zip").content))
-    files = {name.removeprefix("hapanel-setup/"): archive.read(name).decode() for name in archive.namelist()}
+    pair, files = generated(admin_client, fresh_nodes, "fresh", primary_server_id="11", secondary_server_id="12")
 
     # Before anything is applied, verify names the first missing step of each node.
     missing = visible(admin_client.post(f"/pairs/{pair.pk}/verify/"))
@@ -69,5 +44,20 @@ def test_generated_setup_gives_alive_alive(admin_client, fresh_nodes):
         row = fresh_nodes.replica_status(role)
         assert row["Master_SSL_Verify_Server_Cert"] == "Yes" and float(row["Slave_heartbeat_period"]) == 1.0
         assert row["Connect_Retry"] == 1 and row["Using_Gtid"] == "Slave_Pos"
-    grants = fresh_nodes.sql("secondary", "SHOW GRANTS FOR 'hapanel_emergency'@'127.0.0.1'")
-    assert [next(iter(g.values())).split(" TO ")[0] for g in grants][1:] == ["GRANT SELECT ON `vault`.*"]
+
+    # Emergency access, once stored for the pair, is proven by verify too: it names step 5 until it is applied.
+    passwords = shown_passwords(files["README.txt"])
+    access = Access(pair=pair)
+    access.set_passwords(passwords["hapanel_emergency"], passwords["hapanel_audit"])
+    access.save()
+    missing = visible(admin_client.post(f"/pairs/{pair.pk}/verify/"))
+    assert "Primary, step “5. Vault schema”: the vault table vault.users is missing" in missing, missing
+    fresh_nodes.sql("primary", *statements(files["primary/05-vault.sql"]))
+    wait_for(lambda: fresh_nodes.sql("secondary", "SHOW TABLES IN vault LIKE 'audit'"), 10,
+             "the vault schema to replicate")
+    fresh_nodes.sql("secondary", *statements(files["secondary/05-vault.sql"]))
+    page = visible(admin_client.post(f"/pairs/{pair.pk}/verify/"))
+    assert "The pair is set up: both statuses are Alive." in page and "Missing" not in page, page
+    for role in ("primary", "secondary"):
+        assert grants_of(fresh_nodes, role, "'hapanel_emergency'@'127.0.0.1'") == ["GRANT SELECT ON `vault`.*"]
+        assert grants_of(fresh_nodes, role, "'hapanel_audit'@'127.0.0.1'") == ["GRANT INSERT ON `vault`.`audit`"]

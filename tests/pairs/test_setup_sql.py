@@ -140,29 +140,30 @@ def test_zip_holds_every_step_and_the_readme():
         "hapanel-setup/primary/02-accounts.sql", "hapanel-setup/primary/03-heartbeat.sql",
         "hapanel-setup/primary/05-vault.sql", "hapanel-setup/secondary/01-server-options.cnf",
         "hapanel-setup/secondary/02-accounts.sql",
-        "hapanel-setup/secondary/03-heartbeat.sql", "hapanel-setup/secondary/04-replication.sql"]
+        "hapanel-setup/secondary/03-heartbeat.sql", "hapanel-setup/secondary/04-replication.sql",
+        "hapanel-setup/secondary/05-vault.sql"]
     readme = archive.read("hapanel-setup/README.txt").decode()
     assert "hapanel_monitor: mon-pw" in readme and "hapanel_audit: audit-pw" in readme
     assert "admin-pw" not in readme  # no vault admin asked for, none created
     assert archive.read("hapanel-setup/primary/02-accounts.sql").decode().startswith(
         "-- primary (db1:3306): run on this node; not replicated (sql_log_bin = 0)")
     assert archive.read("hapanel-setup/primary/05-vault.sql").decode().startswith(
-        "-- primary (db1:3306): run on the primary only, once step 4 runs on both nodes; replicated")
+        "-- primary (db1:3306): run on the primary once step 4 runs on both nodes, then on the secondary")
     assert setup_sql.STEPS[0] == ("server-options", "1. Server options")
 
 
 @pytest.mark.parametrize("flavour", [MARIADB, MYSQL_80, MYSQL_84])
-def test_vault_schema_replicates_from_the_primary_with_the_audit_writers_grant(flavour):
+def test_vault_schema_replicates_from_the_primary_and_the_audit_writers_grant_does_not(flavour):
     from emergency.vault_schema import tables
 
     stmts = node(flavour).vault
-    # Replicated on purpose: the secondary gets the same vault, and the grant reaches its writer account.
-    assert stmts[0] == "SET sql_log_bin = 1" and "sql_log_bin = 0" not in stmts
-    assert stmts[1:-1] == tables("vault")
+    # The schema replicates (the secondary holds the same vault); the grant is each node's own, so that it
+    # can never stop replication on a node lacking the account.
+    grant = ["SET sql_log_bin = 0", "GRANT INSERT ON `vault`.`audit` TO 'hapanel_audit'@'%'", "SET sql_log_bin = 1"]
+    assert stmts == ["SET sql_log_bin = 1", *tables("vault"), *grant]
     # INSERT alone: the drain's INSERT IGNORE skips a duplicate event id by the primary key, reading nothing.
-    assert stmts[-1] == "GRANT INSERT ON `vault`.`audit` TO 'hapanel_audit'@'%'"
-    assert node(flavour, role="secondary").vault == []
-    assert node(flavour, vault_schema="pw_vault").vault[-1].startswith("GRANT INSERT ON `pw_vault`.`audit`")
+    assert node(flavour, role="secondary").vault == grant
+    assert node(flavour, vault_schema="pw_vault").vault[-2].startswith("GRANT INSERT ON `pw_vault`.`audit`")
 
 
 @pytest.mark.parametrize("flavour", [MARIADB, MYSQL_80, MYSQL_84])

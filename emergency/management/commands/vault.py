@@ -1,7 +1,8 @@
 """Manage the vault on a pair's primary: schema, users, secrets, grants, the audit trail, drills.
 
 The connection: --dsn (or HAPANEL_VAULT_ADMIN_DSN), `mysql://admin:password@host:port`, an account that
-may create the schema and write it, over TLS with the primary node's settings; in development, the
+may create the schema and write it (the setup assistant's optional vault admin, hapanel_vault_admin),
+over TLS with the primary node's settings; in development, the
 sandbox pair's root over the primary's unix socket when no DSN is given (see emergency/local_vault.py).
 Passwords and secrets are read from the
 environment variable named by --*-env, or prompted for: never from the command line.
@@ -19,7 +20,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import URLValidator
 from django.utils import timezone
 
-from emergency import connect, local_vault, vault
+from emergency import access_check, connect, local_vault, vault
 from emergency.models import Access, Drill, OutboxEvent
 from emergency.outbox import record_event
 from monitor.models import Node, Pair
@@ -33,10 +34,11 @@ class Command(BaseCommand):
         parser.add_argument("--dsn", default=os.environ.get("HAPANEL_VAULT_ADMIN_DSN", ""),
                             help="mysql://user:password@host:port of an admin account on the primary")
         sub = parser.add_subparsers(dest="action", required=True)
-        init = sub.add_parser("init", help="create the schema; store the accounts emergency access uses")
+        init = sub.add_parser("init", help="create the schema; store the accounts emergency access uses and prove "
+                                           "them on both nodes")
         init.add_argument("--reader-user", default="hapanel_emergency", help="SELECT-only account (both nodes)")
         init.add_argument("--reader-password-env", default="HAPANEL_VAULT_READER_PASSWORD")
-        init.add_argument("--writer-user", default="hapanel_audit", help="INSERT on <schema>.audit (primary)")
+        init.add_argument("--writer-user", default="hapanel_audit", help="INSERT on <schema>.audit (both nodes)")
         init.add_argument("--writer-password-env", default="HAPANEL_VAULT_WRITER_PASSWORD")
         init.add_argument("--demo", action="store_true", help="sandbox only: seed the demo users and secrets")
         init.add_argument("--web-url", default=None, help="the vault's own web address, shown on the closed page")
@@ -160,9 +162,13 @@ class Command(BaseCommand):
         access.set_passwords(_read(opts["reader_password_env"], "Reader password"),
                              _read(opts["writer_password_env"], "Writer password"))
         access.save()
-        self.stdout.write(f"vault {settings.VAULT_SCHEMA} ready; emergency access uses {access.reader_user} "
-                          f"(SELECT on {access.schema}.*, both nodes) and {access.writer_user} "
-                          f"(INSERT on {access.schema}.audit, primary)")
+        # Stored first, so that the pair page names the accounts; proven next, as emergency access uses them.
+        problems = access_check.check(access)
+        if problems:
+            raise CommandError("emergency access is not ready:\n" + "\n".join(p.line() for p in problems))
+        self.stdout.write(f"vault {settings.VAULT_SCHEMA} ready, checked on both nodes: {access.reader_user} "
+                          f"reads {access.schema} and may not write it; {access.writer_user} writes "
+                          f"{access.schema}.audit and nothing else")
 
     def _drill(self, pair: Pair, minutes: int, by: str) -> None:
         until = timezone.now() + timezone.timedelta(minutes=max(1, min(minutes, 240)))
@@ -185,7 +191,8 @@ def _one_line(pair: Pair, exc: Exception) -> str:
     reach, _, message = classify(exc)
     where = pair.node(Node.PRIMARY).address
     what = {Reach.REFUSED: "is down (connection refused)", Reach.TIMEOUT: "does not answer (timed out)",
-            Reach.AUTH: "refused the admin account", Reach.TLS: "failed the TLS handshake"}.get(
+            Reach.AUTH: "refused the admin account (the setup assistant's vault admin account, step 2 on the "
+                        "primary, is the one for HAPANEL_VAULT_ADMIN_DSN)", Reach.TLS: "failed the TLS handshake"}.get(
         reach, "answered with an error")
     return f"the primary of {pair.name} ({where}) {what}: {message}"
 
