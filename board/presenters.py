@@ -94,7 +94,7 @@ class PairView:
 
 def _stale_summary(age: float | None, stored: str, cause: str) -> str:
     if age is None:
-        return "Not checked yet: the monitor has not recorded a poll of this pair"
+        return "Waiting for the first poll: a new pair is polled within a few seconds while the monitor runs"
     return (f"Not checked for {humanize(age)}: the monitor is down or cannot keep up; the last recorded status "
             f"was {stored} ({cause})")
 
@@ -204,7 +204,9 @@ def _line(label: str, stored: str, cause: str, summary: str | None, since: dt.da
 
 
 def _stale_line(label: str, stored: str, cause: str, since: dt.datetime | None, age: float | None) -> StatusLine:
-    return StatusLine(label, UNKNOWN, stored, STALE_CAUSE, _stale_summary(age, stored, cause), since, age)
+    # Never polled is not stale: a pair just saved waits for its first poll, which is no sign of a dead monitor.
+    shown = Cause.NOT_POLLED if age is None else STALE_CAUSE
+    return StatusLine(label, UNKNOWN, stored, shown, _stale_summary(age, stored, cause), since, age)
 
 
 def present(pair: Pair | tuple, now: dt.datetime | None = None, bounds: dict | None = None,

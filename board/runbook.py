@@ -45,6 +45,7 @@ CHECKS: dict[str, list[str]] = {
                   "services of docker-compose)? Its log says why it stopped.",
                   "Is Redis reachable from the panel and the worker (`redis-cli -u $REDIS_URL ping`)?"],
 }
+CHECKS[C.NOT_POLLED] = CHECKS[STALE_CAUSE]
 # A failed poll says nothing about the servers: the monitor's side is where to look, not the nodes' logs.
 CHECKS[C.POLL_ERROR] = ["The pair's settings: is each node's monitor password, certificate and key filled in as the "
                         "server expects? Saving them again re-encrypts them with this panel's key.",
@@ -64,17 +65,20 @@ SETUP_AGAIN: dict[str, str] = {
 }
 NEVER_AGAIN = ("No: once the cause is fixed the replica reconnects and catches up by itself. Set the pair up again "
                "only if a node was replaced, restored from a backup or changed its address or port.")
+WAITING_REMEDIATION = ("Nothing to do while the monitor runs: a new pair gets its first poll within a few seconds. "
+                       "If it keeps waiting, start the monitor (Celery worker and beat) and check Redis.")
 STALE_REMEDIATION = ("The statuses are not being refreshed: start the monitor (Celery worker and beat) and check "
                      "Redis; the pair's real state is unknown until the next poll.")
 
 
 def steps(line: StatusLine, remediation: str, flavour: str = "", version: str = "") -> dict:
     """The runbook card for one status that is not Alive, in the words of the pair's servers."""
-    stale = line.cause == STALE_CAUSE
+    stale = line.cause in (STALE_CAUSE, C.NOT_POLLED)
+    waiting_or_stale = WAITING_REMEDIATION if line.cause == C.NOT_POLLED else STALE_REMEDIATION
     words = {**causes.server_words(flavour, version), "flavour": flavour, "version": version}
     return {
         "label": line.label, "status": line.status, "cause": line.cause, "summary": line.summary,
-        "remediation": STALE_REMEDIATION if stale else (remediation or causes.remediation(line.cause, words)),
+        "remediation": waiting_or_stale if stale else (remediation or causes.remediation(line.cause, words)),
         "checks": [causes.render(check, words) for check in CHECKS.get(line.cause, [ERROR_LOG])],
         "setup_again": "" if stale else causes.render(SETUP_AGAIN.get(line.cause, NEVER_AGAIN), words),
     }

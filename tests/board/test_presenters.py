@@ -44,11 +44,15 @@ def test_staleness_bound_follows_the_poll_interval():
     assert not view("alive", age=31, poll_interval=10.0).fresh
 
 
-def test_never_checked_is_unknown():
+def test_never_checked_is_unknown_and_waiting_not_stale():
+    """A pair just saved waits for its first poll: no word of a monitor that would be down."""
     pair = recorded("p", "alive")
     pair.last_checked = None
     v = presenters.present(pair, NOW)
-    assert v.ha.status == "Unknown" and v.ha.summary.startswith("Not checked yet")
+    assert v.ha.status == "Unknown" and v.ha.cause == "not-polled"
+    assert v.ha.summary.startswith("Waiting for the first poll")
+    [card, _] = runbook.for_pair(v, {})
+    assert card["remediation"].startswith("Nothing to do while the monitor runs")
 
 
 def test_failed_carries_cause_and_exit_codes():
