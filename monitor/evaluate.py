@@ -61,8 +61,13 @@ def _neither(r: PairReadings) -> PairHealth:
              for role, n in nodes]
     ev = {f"{role}_{k}": plain_value(getattr(n, k))
           for role, n in nodes for k in ("address", "reach", "errno", "error")}
-    v = Verdict(Status.UNKNOWN, cause, "The monitor reaches neither node: " + "; ".join(parts),
-                causes.remediation(cause, {}), ev)
+    # Say what happened: a refused login or a failed TLS handshake is not a network that fails to reach.
+    opening = {C.MONITOR_AUTH_FAILURE: "The panel's login is refused on both nodes",
+               C.MONITOR_TLS_FAILURE: "The panel cannot set up TLS with either node"}.get(
+        cause, "The monitor reaches neither node")
+    server = next((n for _, n in nodes if n.flavour), r.secondary)
+    words = {"flavour": str(server.flavour or ""), "version": str(server.version or "")}
+    v = Verdict(Status.UNKNOWN, cause, f"{opening}: " + "; ".join(parts), causes.remediation(cause, words), ev)
     return PairHealth(ha=v, replication=v)
 
 

@@ -4,6 +4,7 @@ flavour and version (MySQL 8.0.22 renamed the replica statements, 8.4 removed th
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -53,3 +54,14 @@ def test_an_operators_stop_is_undone_with_the_servers_own_statement(flavour, ver
     health = evaluate(_stopped_by_operator(flavour, version))
     assert health.ha.cause == Cause.STOPPED_BY_OPERATOR
     assert f"run {start} there" in health.ha.remediation
+
+
+def test_a_refused_login_on_both_nodes_is_said_as_such():
+    """Not "the monitor reaches neither node": both answered, and refused the panel's login."""
+    auth = {"reach": "auth", "errno": 1045, "error": "Access denied for user 'hapanel_monitor'"}
+    readings = _stopped_by_operator("mariadb", "10.11.19-MariaDB")
+    both = replace(readings, primary=replace(readings.primary, **auth), secondary=replace(readings.secondary, **auth))
+    health = evaluate(both)
+    assert health.ha.cause == Cause.MONITOR_AUTH_FAILURE
+    assert health.ha.summary.startswith("The panel's login is refused on both nodes")
+    assert "reaches neither" not in health.ha.summary
