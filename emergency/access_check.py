@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 
 from emergency import connect
 from emergency.models import Access
-from emergency.vault_schema import TABLES, quote
 from monitor.models import Node
-from pairs.setup_sql import STEPS
+from monitor.server_sql import SETUP_STEPS
+from monitor.vault_sql import TABLES, quote
 
 if TYPE_CHECKING:
     import pymysql  # loaded when a connection is made
@@ -38,7 +38,7 @@ class Problem:
     def line(self) -> str:
         if not self.step:
             return f"{self.role}: {self.text}"
-        step = dict(STEPS)[self.step]
+        step = dict(SETUP_STEPS)[self.step]
         return f"{self.role}: {self.text}: apply step “{step}” of the setup assistant on the {self.role}"
 
 

@@ -14,7 +14,7 @@ from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from emergency import crypto
-from emergency.vault_schema import AUDIT_COLUMNS, quote, tables
+from monitor.vault_sql import AUDIT_COLUMNS, quote, tables
 
 if TYPE_CHECKING:
     import pymysql  # loaded when a connection is made, not with the URLconf

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import re
 
+# The setup assistant's steps, in order: what the assistant, verify and `vault init` name to an admin.
+SETUP_STEPS = [("server-options", "1. Server options"), ("accounts", "2. Accounts"),
+               ("heartbeat", "3. Heartbeat schema"), ("replication", "4. Replication"), ("vault", "5. Vault schema")]
 HEARTBEAT_TABLE = "heartbeat"
 # The monitor upserts its own row on each source and reads the peer's row on each replica: no DELETE.
 HEARTBEAT_PRIVILEGES = ("SELECT", "INSERT", "UPDATE")

@@ -18,15 +18,14 @@ import secrets
 import zipfile
 from dataclasses import dataclass, field
 
-from emergency.vault_schema import quote as vault_quote
-from emergency.vault_schema import tables as vault_tables
 from monitor import server_sql
+from monitor.vault_sql import quote as vault_quote
+from monitor.vault_sql import tables as vault_tables
 from pairs.validators import monitor_user_problem
 
 MARIADB, MYSQL_80, MYSQL_84 = "mariadb", "mysql-8.0", "mysql-8.4"
 FLAVOURS = [(MARIADB, "MariaDB 10.5.9 or later"), (MYSQL_80, "MySQL 8.0 (8.0.26 or later)"), (MYSQL_84, "MySQL 8.4")]
-STEPS = [("server-options", "1. Server options"), ("accounts", "2. Accounts"), ("heartbeat", "3. Heartbeat schema"),
-         ("replication", "4. Replication"), ("vault", "5. Vault schema")]
+STEPS = server_sql.SETUP_STEPS
 # Where each step runs and whether it replicates: the header of its block and of its file.
 WHERE = {
     "server-options": "this node's server options; restart the server after adding them",

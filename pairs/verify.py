@@ -34,21 +34,7 @@ def verify(pair: Pair) -> Verification:
     titles = dict(STEPS) | {"connect": "Connection"}
     rows = report(checks, pair.topology)
     missing = [(role, titles[step], text) for role, _check, found in rows for step, text in found]
-    if all(check.reachable for check in checks.values()):  # a node down is named above, once
-        missing += _emergency(pair)
     return Verification(rows, missing, _poll(pair))
-
-
-def _emergency(pair: Pair) -> list[tuple[str, str, str]]:
-    """Once `vault init` stored the pair's emergency accounts: the same proof it makes (a few connections)."""
-    from emergency.access_check import check
-    from emergency.models import Access
-
-    access = Access.objects.filter(pair=pair).first()
-    if access is None:
-        return []
-    titles = dict(STEPS) | {"": "Emergency access"}
-    return [(p.role, titles[p.step], p.text) for p in check(access, replication_wait=0)]
 
 
 def _poll(pair: Pair) -> PairHealth:

@@ -154,7 +154,7 @@ def test_zip_holds_every_step_and_the_readme():
 
 @pytest.mark.parametrize("flavour", [MARIADB, MYSQL_80, MYSQL_84])
 def test_vault_schema_replicates_from_the_primary_and_the_audit_writers_grant_does_not(flavour):
-    from emergency.vault_schema import tables
+    from monitor.vault_sql import tables
 
     stmts = node(flavour).vault
     # The schema replicates (the secondary holds the same vault); the grant is each node's own, so that it

@@ -1,6 +1,5 @@
-"""The vault schema as SQL: the one source for `manage.py vault init` and the setup assistant's step 5.
-
-Pure: no Django, no I/O (the setup assistant's generator imports it).
+"""The emergency vault's schema as SQL on the monitored servers: the one source for `manage.py vault init`
+(emergency) and the setup assistant's step 5 (pairs), which build on this app. Pure: no Django, no I/O.
 """
 
 from __future__ import annotations
