@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -33,7 +34,8 @@ def channel_edit(request: HttpRequest, channel_id: int | None = None) -> HttpRes
         saved = form.save(channel)
         messages.success(request, f"Channel “{saved.name}” saved.")
         return redirect("alerts-channels")
-    return render(request, "alerts/channel_form.html", {"form": form, "channel": channel, "kinds": KIND_FIELDS})
+    return render(request, "alerts/channel_form.html", {"form": form, "channel": channel, "kinds": KIND_FIELDS,
+                                                         "mail_server": mail_server()})
 
 
 @admin_only
@@ -50,8 +52,15 @@ def channel_delete(request: HttpRequest, channel_id: int) -> HttpResponse:
 def channel_test(request: HttpRequest, channel_id: int) -> HttpResponse:
     channel = get_object_or_404(Channel, pk=channel_id)
     result = send_test(channel)
-    (messages.success if result == "sent" else messages.error)(request, f"Test to “{channel.name}”: {result}")
+    via = f" (via the mail server {mail_server()})" if channel.kind == Channel.EMAIL else ""
+    (messages.success if result == "sent" else messages.error)(request, f"Test to “{channel.name}”{via}: {result}")
     return redirect("alerts-channels")
+
+
+def mail_server() -> str:
+    """Where email alerts go: the worker's Django email settings, which the form cannot change."""
+    tls = ", STARTTLS" if settings.EMAIL_USE_TLS else ""
+    return f"{settings.EMAIL_HOST}:{settings.EMAIL_PORT}{tls}"
 
 
 @admin_only

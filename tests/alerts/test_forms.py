@@ -86,3 +86,13 @@ def test_notifications_page_lists_sent_and_failed(admin_client):
     assert "High Availability Failed" in page and "High Availability Alive" in page and "HTTP 410 Gone" in page
     assert "Alert channel “hook” (Webhook) is failing" in page
     assert [n.status for n in notifications_for_pair(pair, 10)] == ["failed", "sent"]
+
+
+def test_the_email_form_and_its_test_name_the_mail_server(admin_client, settings):
+    """An admin sees where email alerts go: the worker's EMAIL_HOST and EMAIL_PORT, which the form cannot change."""
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9
+    page = admin_client.get("/alerts/channels/new/").content.decode()
+    assert "mail server of the panel's worker" in page and "127.0.0.1:9" in page
+    channel = Channel.objects.create(kind="email", name="ops", config={"recipients": ["ops@example.com"]})
+    page = admin_client.post(f"/alerts/channels/{channel.pk}/test/", follow=True).content.decode()
+    assert "Test to “ops” (via the mail server 127.0.0.1:9): " in page
