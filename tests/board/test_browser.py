@@ -30,6 +30,16 @@ def test_board_follows_a_primary_crash_without_reload(server, worker, sandbox_pa
     page.click("button[type=submit]")
     expect(page).to_have_url(f"{server}/")
 
+    pair_page = browser.new_page()  # the pair's own page beside the board, its own login
+    pair_page.goto(f"{server}/pairs/{sandbox_pair.pk}/")
+    pair_page.fill("#id_username", "ops")
+    pair_page.fill("#id_password", "wall-screen-password")
+    pair_page.click("button[type=submit]")
+    expect(pair_page).to_have_url(f"{server}/pairs/{sandbox_pair.pk}/")
+    pair_lines = pair_page.locator("#pair-live table.status-lines td.line")
+    expect(pair_lines.nth(0)).to_contain_text("Alive", timeout=30_000)
+    pair_page.evaluate("window.__noReload = true")
+
     row = page.locator('tbody[data-pair="sandbox"]')
     lines = row.locator("td.line")
     expect(lines.nth(0)).to_have_text("High Availability Status: Alive", timeout=30_000)
@@ -44,6 +54,9 @@ def test_board_follows_a_primary_crash_without_reload(server, worker, sandbox_pa
     expect(row.locator("td.cause").first).to_contain_text("primary-down")
     assert page.evaluate("window.__noReload") is True, "the page was reloaded instead of updated by htmx"
     page.screenshot(path=str(output_dir / "status-2-failed.png"), full_page=True)
+    expect(pair_lines.nth(0)).to_contain_text("Failed", timeout=15_000)  # the pair page is live too
+    assert pair_page.evaluate("window.__noReload") is True, "the pair page was reloaded instead of updated"
+    pair_page.close()
 
     healthy.heal()
     expect(lines.nth(0)).to_have_text("High Availability Status: Alive", timeout=60_000)
