@@ -196,10 +196,10 @@ def _gaps(pair_ids: list[int], since: float) -> list[float]:
 
 
 def _polls() -> int:
-    import redis
-    from django.conf import settings
+    """Polls made so far, as the workers count them in Redis."""
+    from monitor import coordination
 
-    return int(redis.Redis.from_url(settings.REDIS_URL).get("hapanel:polls") or 0)
+    return int(coordination.redis().get(coordination.POLLS_KEY) or 0)
 
 
 def main() -> None:
