@@ -163,6 +163,8 @@ SANDBOX_DIR = Path(env.str("HAPANEL_SANDBOX_DIR", default=str(VAR_DIR / "sandbox
 SANDBOX_PORT = env.int("HAPANEL_SANDBOX_PORT", default=3407)  # primary; the secondary uses the next port
 
 METRICS_TOKEN = env.str("HAPANEL_METRICS_TOKEN", default="")
+# Test connection reaches any host and port an admin types: a limit keeps it from serving as a port scanner.
+CHECKS_PER_MINUTE = env.int("HAPANEL_CHECKS_PER_MINUTE", default=20)
 
 # Alerts (alerts): Django's email backend for email channels; delivery tuning for every channel.
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")

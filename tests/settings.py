@@ -13,6 +13,8 @@ os.environ.setdefault("HAPANEL_DEVELOPMENT", "1")
 os.environ.setdefault("REDIS_URL", f"redis://127.0.0.1:6379/{15 - _slot}")
 os.environ.setdefault("HAPANEL_QUEUE", f"hapanel-test-{_slot}")
 os.environ.setdefault("HAPANEL_CACHE_PREFIX", f"hapanel-test-{_slot}")
+# Tests press Test connection far more often than an admin; the limit has a test of its own.
+os.environ.setdefault("HAPANEL_CHECKS_PER_MINUTE", "100000")
 os.environ.setdefault("HAPANEL_SANDBOX_PORT", str(3417 + 10 * _slot))
 os.environ.setdefault("HAPANEL_SANDBOX_DIR", str(_base / "var" / f"test-sandbox-{_slot}"))
 

@@ -222,3 +222,10 @@ def test_the_assistants_account_sql_creates_exactly_the_user_named_in_the_form(h
         assert [row["User"] for row in found] == [user]
     finally:
         healthy.sql("primary", "SET sql_log_bin = 0", "DROP USER IF EXISTS 'mon-user.o''brien\\\\x'@'127.0.0.9'")
+
+
+def test_test_connection_is_no_port_scanner(admin_client, flush_redis, settings):
+    """Any host and port can be typed into the form: an admin gets a few tests a minute, then a 429."""
+    settings.CHECKS_PER_MINUTE = 2
+    answers = [admin_client.post("/pairs/test-connection/", {"name": "p"}).status_code for _ in range(3)]
+    assert answers == [200, 200, 429]
