@@ -255,16 +255,15 @@ def _database_write_locked():
             other.execute("ROLLBACK")
             other.close()
         return
-    from django.db import connections
+    import psycopg  # a connection of its own, outside Django's, as another process of the panel would hold
 
-    alias = "outbox-lock"
-    connections.settings[alias] = connections.settings["default"]
-    other = connections[alias]
+    db = connection.settings_dict
+    other = psycopg.connect(host=db["HOST"] or None, port=db["PORT"] or None, user=db["USER"] or None,
+                            password=db["PASSWORD"] or None, dbname=db["NAME"], autocommit=True)
     try:
-        with other.cursor() as cur:
-            cur.execute("BEGIN")
-            cur.execute("LOCK TABLE emergency_outboxevent IN EXCLUSIVE MODE")
-            yield
-            cur.execute("ROLLBACK")
+        other.execute("BEGIN")
+        other.execute("LOCK TABLE emergency_outboxevent IN EXCLUSIVE MODE")
+        yield
+        other.execute("ROLLBACK")
     finally:
         other.close()
