@@ -7,9 +7,11 @@ node that passes here is a node the monitor can poll.
 
 from __future__ import annotations
 
+import socket
 import ssl
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 import pymysql
 
@@ -142,15 +144,30 @@ def _read_replication(conn: pymysql.Connection, result: NodeCheck, version: tupl
     result.replication = [
         Direction(source=f"{ch.source_host}:{ch.source_port}", io=ch.io_running, sql=ch.sql_running,
                   error=ch.last_io_error or ch.last_sql_error,
-                  from_peer=f"{(ch.source_host or '').lower()}:{ch.source_port}" in peers)
+                  from_peer=_names_peer(ch.source_host or "", ch.source_port, peers))
         for ch in channels
     ]
 
 
+def _names_peer(source_host: str, source_port: int | None, peers: set[str]) -> bool:
+    host = source_host.lower()
+    return any(f"{a}:{source_port}" in peers for a in (host, *_addresses(host)))
+
+
 def endpoints(host: str, port: int, known_as: str) -> set[str]:
-    """Every host:port a replica may name as its source for this node."""
-    names = [host, *[n for n in known_as.split(",") if n]]
-    return {f"{n.strip().lower()}:{port}" for n in names}
+    """Every host:port a replica may name as its source for this node: the names the admin gave, and the
+    addresses they resolve to (a replica set up with an address sees a node the panel knows by name)."""
+    names = [n.strip().lower() for n in [host, *known_as.split(",")] if n.strip()]
+    return {f"{a}:{port}" for n in names for a in (n, *_addresses(n))}
+
+
+@lru_cache(maxsize=256)
+def _addresses(name: str) -> tuple[str, ...]:
+    """The addresses a name resolves to here; none when it does not resolve (nothing else depends on it)."""
+    try:
+        return tuple(sorted({info[4][0].lower() for info in socket.getaddrinfo(name, None, proto=socket.IPPROTO_TCP)}))
+    except (OSError, UnicodeError, ValueError):
+        return ()
 
 
 def check_pair(targets: dict[str, NodeTarget], known_as: dict[str, str]) -> dict[str, NodeCheck]:
@@ -182,7 +199,11 @@ def problems(check: NodeCheck, replicates: bool) -> list[tuple[str, str]]:
     if replicates:
         from_peer = [d for d in check.replication or [] if d.from_peer]
         if check.replication is not None and not from_peer:
-            found.append(("replication", "replication from the other node is not configured"))
+            elsewhere = ", ".join(d.source for d in check.replication)
+            found.append(("replication", "replication from the other node is not configured" + (
+                f": this node replicates from {elsewhere}, which is not the other node's address as entered; if "
+                "it is that node under another name or address, add it to the other node's “Known as”"
+                if elsewhere else "")))
         for d in from_peer:
             if d.io != "Yes" or d.sql != "Yes":
                 found.append(("replication", f"replication from {d.source} is not running "
