@@ -99,5 +99,31 @@ def close_stable(now: dt.datetime | None = None) -> list[int]:
     return made
 
 
+def digests(now: dt.datetime | None = None) -> list[int]:
+    """During an episode, a digest of the flips held since the last one, at most every ALERTS_DIGEST_SECONDS,
+    to the channels that got the `flapping` alert; returns the notifications made."""
+    now = now or timezone.now()
+    due = now - dt.timedelta(seconds=settings.ALERTS_DIGEST_SECONDS)
+    made: list[int] = []
+    for episode in FlapEpisode.objects.filter(ended__isnull=True, held__gt=F("digested")):
+        last = episode.last_digest or episode.started
+        if last > due:
+            continue
+        # Compare-and-set: one beat (or worker) tells these held flips.
+        if FlapEpisode.objects.filter(pk=episode.pk, digested=episode.digested).update(
+                digested=episode.held, last_digest=now) != 1:
+            continue
+        latest = Transition.objects.filter(pair_id=episode.pair_id).order_by("-id").first()
+        channels = (Notification.objects.filter(transition__pair_id=episode.pair_id, purpose=Notification.FLAPPING,
+                                                transition__detected_at__gte=episode.started)
+                    .values_list("channel_id", "event").distinct())
+        for channel_id, event in channels:
+            n, created = Notification.objects.get_or_create(
+                transition=latest, channel_id=channel_id, purpose=Notification.DIGEST, defaults={"event": event})
+            if created:
+                made.append(n.pk)
+    return made
+
+
 def is_flapping(pair: Pair) -> bool:
     return FlapEpisode.objects.filter(pair=pair, ended__isnull=True).exists()

@@ -118,6 +118,12 @@ def for_notification(n: Notification, maybe_repeat: bool = False) -> Message:
         event, title = "flapping", "Flapping"
         summary = (f"more than {settings.ALERTS_FLAP_FLIPS} flips in {settings.ALERTS_FLAP_MINUTES:g} min; "
                    f"further flips are held until it is stable. Latest: {t.summary}")
+    elif n.purpose == Notification.DIGEST:
+        episode = FlapEpisode.objects.filter(pair_id=t.pair_id, started__lte=t.detected_at).first()
+        event, title = "flapping", "Still flapping"
+        summary = (f"{episode.held if episode else 0} flips held so far in this flapping episode. Now High "
+                   f"Availability {pair.ha_status} ({pair.ha_cause}), Replication {pair.repl_status} "
+                   f"({pair.repl_cause}). Latest: {t.summary}")
     elif n.purpose == Notification.STABLE:
         episode = FlapEpisode.objects.filter(pair_id=t.pair_id, started__lte=t.detected_at).first()
         held = episode.held if episode else 0
@@ -130,7 +136,8 @@ def for_notification(n: Notification, maybe_repeat: bool = False) -> Message:
         new_status=t.new_status, cause=t.cause, summary=summary, evidence=t.evidence or {},
         detected_at=t.detected_at, previous_lasted=previous_lasted(t),
         url=settings.SITE_URL.rstrip("/") + pair.get_absolute_url(), notification_id=n.pk,
-        what_to_do=t.remediation if n.purpose != Notification.STABLE else "", maybe_repeat=maybe_repeat,
+        what_to_do=t.remediation if n.purpose not in (Notification.STABLE, Notification.DIGEST) else "",
+        maybe_repeat=maybe_repeat,
     )
 
 

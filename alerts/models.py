@@ -118,8 +118,8 @@ class Notification(models.Model):
     STATUSES = [(PENDING, "pending"), (SENDING, "sending"), (SENT, "sent"), (FAILED, "failed"),
                 (HELD, "held (flapping)")]
     # What the message says: the flip itself, "this pair is flapping", or the summary once it is stable.
-    FLIP, FLAPPING, STABLE = "flip", "flapping", "stable"
-    PURPOSES = [(FLIP, "flip"), (FLAPPING, "flapping"), (STABLE, "stable again")]
+    FLIP, FLAPPING, STABLE, DIGEST = "flip", "flapping", "stable", "digest"
+    PURPOSES = [(FLIP, "flip"), (FLAPPING, "flapping"), (STABLE, "stable again"), (DIGEST, "digest of held flips")]
 
     transition = models.ForeignKey(Transition, on_delete=models.CASCADE, related_name="notifications")
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="notifications")
@@ -148,6 +148,8 @@ class Notification(models.Model):
             return "Flapping"
         if self.purpose == self.STABLE:
             return "Stable again"
+        if self.purpose == self.DIGEST:
+            return "Still flapping"
         return EVENT_TITLES.get(self.event, self.event)
 
     def claim(self, now: dt.datetime | None = None) -> bool:
@@ -182,6 +184,9 @@ class FlapEpisode(models.Model):
     last_flip = models.DateTimeField()
     held = models.PositiveIntegerField(default=0)
     ended = models.DateTimeField(null=True, blank=True)
+    # The held flips told in the last digest, and when: a digest goes out at most every ALERTS_DIGEST_SECONDS.
+    digested = models.PositiveIntegerField(default=0)
+    last_digest = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started"]

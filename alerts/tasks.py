@@ -39,8 +39,8 @@ def sweep_transitions() -> int:
 @shared_task(ignore_result=True)
 def close_flapping() -> int:
     """Beat: pairs that stopped flapping get their one `stable again` summary; a failure that lasts through a
-    flapping episode gets its held alerts."""
-    return _deliver(flapping.close_stable() + flapping.release_sustained())
+    flapping episode gets its held alerts; the held flips are told in a digest every few minutes."""
+    return _deliver(flapping.close_stable() + flapping.release_sustained() + flapping.digests())
 
 
 def queue_notifications(sender, transition_ids: list[int], **_kwargs) -> None:

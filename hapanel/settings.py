@@ -182,6 +182,7 @@ ALERTS_FLAG_AFTER = env.int("HAPANEL_ALERTS_FLAG_AFTER", default=3)  # failed de
 ALERTS_FLAP_FLIPS = env.int("HAPANEL_ALERTS_FLAP_FLIPS", default=4)  # more flips than this ...
 ALERTS_FLAP_MINUTES = env.float("HAPANEL_ALERTS_FLAP_MINUTES", default=10.0)  # ... in this window: flapping
 ALERTS_STABLE_SECONDS = env.float("HAPANEL_ALERTS_STABLE_SECONDS", default=300.0)  # no flip this long: stable
+ALERTS_DIGEST_SECONDS = env.float("HAPANEL_ALERTS_DIGEST_SECONDS", default=300.0)  # held flips told this often
 ALERTS_FLAP_HOLD = env.float("HAPANEL_ALERTS_FLAP_HOLD", default=30.0)  # Failed this long while flapping: alerted
 # Flips whose alerts were never queued (a lost publish) are picked up after ALERTS_SWEEP_GRACE seconds, for
 # ALERTS_SWEEP_WINDOW seconds after the flip; older ones are history, not news.

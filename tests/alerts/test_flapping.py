@@ -117,3 +117,15 @@ def test_flapping_never_hides_a_new_cause_or_a_failure_that_lasts(transactional_
         last = http.json()[-1]
         assert (last["event"], last["cause"]) == ("ha-failed", "link-cut")
         assert len(http.messages()) == 7
+
+        # The flips still held are told in one digest at most every ALERTS_DIGEST_SECONDS, saying the state.
+        episode = FlapEpisode.objects.get(pair=pair, ended__isnull=True)
+        assert flapping.digests(episode.started + dt.timedelta(seconds=settings.ALERTS_DIGEST_SECONDS - 1)) == []
+        later = episode.started + dt.timedelta(seconds=settings.ALERTS_DIGEST_SECONDS + 1)
+        [digest] = flapping.digests(later)
+        assert flapping.digests(later) == []  # once
+        assert delivery.deliver(digest)[0] == delivery.SENT
+        told = http.json()[-1]
+        assert told["event"] == "flapping" and told["title"] == "Still flapping"
+        assert f"{episode.held} flips held so far" in told["summary"]
+        assert "Now High Availability Failed" in told["summary"]
