@@ -87,15 +87,7 @@ def close_stable(now: dt.datetime | None = None) -> list[int]:
         # Compare-and-set: one beat (or worker) closes an episode and writes its summary.
         if FlapEpisode.objects.filter(pk=episode.pk, ended__isnull=True).update(ended=now) != 1:
             continue
-        last = Transition.objects.filter(pair_id=episode.pair_id).order_by("-id").first()
-        channels = (Notification.objects.filter(transition__pair_id=episode.pair_id, purpose=Notification.FLAPPING,
-                                                transition__detected_at__gte=episode.started)
-                    .values_list("channel_id", "event").distinct())
-        for channel_id, event in channels:
-            n, created = Notification.objects.get_or_create(
-                transition=last, channel_id=channel_id, purpose=Notification.STABLE, defaults={"event": event})
-            if created:
-                made.append(n.pk)
+        made += _tell_episode(episode, Notification.STABLE)
     return made
 
 
@@ -113,15 +105,23 @@ def digests(now: dt.datetime | None = None) -> list[int]:
         if FlapEpisode.objects.filter(pk=episode.pk, digested=episode.digested).update(
                 digested=episode.held, last_digest=now) != 1:
             continue
-        latest = Transition.objects.filter(pair_id=episode.pair_id).order_by("-id").first()
-        channels = (Notification.objects.filter(transition__pair_id=episode.pair_id, purpose=Notification.FLAPPING,
-                                                transition__detected_at__gte=episode.started)
-                    .values_list("channel_id", "event").distinct())
-        for channel_id, event in channels:
-            n, created = Notification.objects.get_or_create(
-                transition=latest, channel_id=channel_id, purpose=Notification.DIGEST, defaults={"event": event})
-            if created:
-                made.append(n.pk)
+        made += _tell_episode(episode, Notification.DIGEST)
+    return made
+
+
+def _tell_episode(episode: FlapEpisode, purpose: str) -> list[int]:
+    """One notification of `purpose` on the pair's latest transition, per channel that got the episode's
+    `flapping` alert (made once: the row is unique per transition, channel and purpose); returns the new ids."""
+    latest = Transition.objects.filter(pair_id=episode.pair_id).order_by("-id").first()
+    channels = (Notification.objects.filter(transition__pair_id=episode.pair_id, purpose=Notification.FLAPPING,
+                                            transition__detected_at__gte=episode.started)
+                .values_list("channel_id", "event").distinct())
+    made = []
+    for channel_id, event in channels:
+        n, created = Notification.objects.get_or_create(
+            transition=latest, channel_id=channel_id, purpose=purpose, defaults={"event": event})
+        if created:
+            made.append(n.pk)
     return made
 
 

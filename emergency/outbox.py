@@ -41,7 +41,7 @@ def _short_lock_wait() -> Iterator[None]:
     shown than kept waiting; the writes that hold the lock (polls, the drain) take milliseconds."""
     if connection.vendor != "sqlite":
         if connection.vendor == "postgresql":
-            with connection.cursor() as cur:  # for this session's next statements, reset below
+            with connection.cursor() as cur:  # for this connection's next statements, reset below
                 cur.execute("SET lock_timeout = %s", [f"{int(AUDIT_LOCK_WAIT * 1000)}ms"])
             try:
                 yield
