@@ -9,6 +9,7 @@ a missing field shows as "?".
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from monitor.vocabulary import Cause as C
 
@@ -212,6 +213,7 @@ def remediation(cause: str, ctx: dict) -> str:
     return render(REMEDIATION.get(cause, ""), {**server_words(ctx.get("flavour", ""), ctx.get("version", "")), **ctx})
 
 
+@lru_cache(maxsize=64)  # every verdict of every poll asks; callers copy, never change, what it returns
 def server_words(flavour: str, version: str) -> dict[str, str]:
     """The statements, options and tools a remediation line names, as this server spells them: MySQL 8.0.22
     renamed the replica statements (8.4 removed the old ones), and only MariaDB ships mariabackup."""
