@@ -18,7 +18,9 @@ its own iptables and qdiscs), so nothing of the machine's own firewall is touche
 - wan: the replication path loses 1% of its packets each way (iptables `statistic`), and is delayed
   80 ms ± 20 ms each way by `tc netem` where the kernel has it (sch_netem; a kernel without it gets the
   loss alone, and the fault says so);
-- partition: the nodes cut from each other, and the panel from the secondary (it is on the primary's side).
+- partition: the nodes cut from each other, and the panel from the secondary (it is on the primary's side);
+- partition-secondary-side: the same split with the panel on the secondary's side: the nodes cut from each
+  other, and the panel from the primary (a panel deployed at the secondary's site).
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ NET_FAULTS = {
     "panel-reject": "answer the panel's connections to NODE with a TCP reset (firewall REJECT)",
     "wan": "1% loss on the replication path each way, and 80 ms ± 20 ms delay where the kernel has netem",
     "partition": "cut the nodes from each other and the panel from the secondary",
+    "partition-secondary-side": "cut the nodes from each other and the panel from the primary "
+                                "(the panel at the secondary's site)",
 }
 NODE_FAULTS = ("host-down", "panel-cut", "panel-reject")
 WAN_DELAY = ("delay", "80ms", "20ms")
@@ -172,6 +176,10 @@ class NetLab:
             self.drop("secondary", [self.ip("primary"), self.panel_ip])
             return (f"partition: the secondary ({self.ip('secondary')}) is cut from the primary and from the panel; "
                     "the panel still reaches the primary")
+        if name == "partition-secondary-side":
+            self.drop("primary", [self.ip("secondary"), self.panel_ip])
+            return (f"partition: the primary ({self.ip('primary')}) is cut from the secondary and from the panel; "
+                    "the panel still reaches the secondary")
         raise SandboxError(f"unknown network fault {name!r}: valid ones are {', '.join(NET_FAULTS)}")
 
     def drop(self, role: str, peers: list[str]) -> None:
