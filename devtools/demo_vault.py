@@ -44,14 +44,15 @@ def configure(sandbox: SandboxPair, pair: Pair) -> Access:
         conn.close()
     q = vault.quote(schema)
     writer = secrets.token_urlsafe(18)
-    account = f"'{WRITER_USER}'@'127.%'"
+    clients = sandbox.client_hosts  # where the panel connects from: loopback, or the network lab's subnet
+    account = f"'{WRITER_USER}'@'{clients}'"
     # Not replicated: the audit writer exists on the primary only, so nothing can write the secondary.
     sandbox.sql("primary", "SET sql_log_bin = 0",
                 f"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY '{writer}' REQUIRE SSL",
                 f"ALTER USER {account} IDENTIFIED BY '{writer}'",
                 f"GRANT SELECT, INSERT ON {q}.audit TO {account}")
     for role in ("primary", "secondary"):  # the sandbox grants `vault`; another schema name needs its grant
-        sandbox.sql(role, "SET sql_log_bin = 0", f"GRANT SELECT ON {q}.* TO '{EMERGENCY_USER}'@'127.%'")
+        sandbox.sql(role, "SET sql_log_bin = 0", f"GRANT SELECT ON {q}.* TO '{EMERGENCY_USER}'@'{clients}'")
     access, _ = Access.objects.get_or_create(pair=pair)
     access.schema, access.reader_user, access.writer_user = schema, EMERGENCY_USER, WRITER_USER
     access.set_passwords(sandbox.emergency_password, writer)
