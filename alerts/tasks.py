@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 
 from alerts import delivery, flapping
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(ignore_result=True)
@@ -44,5 +48,13 @@ def close_flapping() -> int:
 
 
 def queue_notifications(sender, transition_ids: list[int], **_kwargs) -> None:
-    """Receiver of `monitor.signals.transitions_recorded`: alerting runs in a task of its own."""
-    notify_transitions.apply_async((transition_ids,))
+    """Receiver of `monitor.signals.transitions_recorded`: alerting runs in a task of its own.
+
+    The flips are committed before this runs, so a broker that is down now loses nothing: the transition rows are
+    the outbox, and the sweep queues them once the broker is back. The poll that recorded them must go on.
+    """
+    try:
+        notify_transitions.apply_async((transition_ids,))
+    except Exception as exc:  # noqa: BLE001 (kombu's and redis-py's errors alike; the sweep makes good)
+        log.warning("alerts of transitions %s not queued, the broker is unreachable (%s): the outbox sweep "
+                    "sends them once it is back", transition_ids, exc)

@@ -243,6 +243,14 @@ def output_dir():
 
 
 @pytest.fixture
+def private_redis(output_dir):
+    """A Redis of the test's own (tests.services.PrivateRedis), started; stop and start it to make an outage."""
+    server = services.PrivateRedis(output_dir).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def worker_factory(transactional_db, redis_url, flush_redis):
     """Starts real Celery workers: `worker_factory(name, beat=True, supervised=False, env=None)` returns a started
     tests.workers.Worker; every worker still running is stopped after the test, the last started first."""

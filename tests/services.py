@@ -53,3 +53,29 @@ def free_port(kind: int = 1) -> int:
     with socket.socket(socket.AF_INET, kind) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class PrivateRedis:
+    """A redis-server of one test's own, so stopping it (a broker outage) disturbs nothing else on the machine."""
+
+    def __init__(self, log_dir) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.log_path = log_dir / f"redis-{self.port}.log"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> PrivateRedis:
+        import socket
+
+        cmd = [shutil.which("redis-server") or "redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+               "--save", "", "--appendonly", "no"]
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        wait_for(lambda: socket.create_connection(("127.0.0.1", self.port), 0.2).close() or True, 10,
+                 f"redis-server on port {self.port}")
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)

@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-
-import pytest
-
 from monitor.models import Pair, Transition
-from tests.services import free_port, wait_for
+from tests.services import wait_for
 from tests.waiting import flips, wait_status
 
 
@@ -50,34 +44,6 @@ def _age(pair_id: int) -> float:
 
     last = Pair.objects.get(pk=pair_id).last_checked
     return (timezone.now() - last).total_seconds() if last else 0.0
-
-
-@pytest.fixture
-def private_redis(output_dir):
-    """A Redis of this test's own, so stopping it does not disturb anything else on the machine."""
-    port = free_port()
-    cmd = [shutil.which("redis-server") or "redis-server", "--port", str(port), "--bind", "127.0.0.1",
-           "--save", "", "--appendonly", "no"]
-    log = open(output_dir / f"redis-{port}.log", "wb")  # noqa: SIM115
-
-    class Server:
-        url = f"redis://127.0.0.1:{port}/0"
-        proc: subprocess.Popen | None = None
-
-        def start(self):
-            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-            wait_for(lambda: socket.create_connection(("127.0.0.1", port), 0.2).close() or True, 10,
-                     f"redis-server on port {port}")
-
-        def stop(self):
-            self.proc.kill()
-            self.proc.wait(5)
-
-    server = Server()
-    server.start()
-    yield server
-    if server.proc.poll() is None:
-        server.stop()
 
 
 def test_redis_outage_loses_and_duplicates_nothing(transactional_db, sandbox_pair, healthy, private_redis,
