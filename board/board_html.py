@@ -7,7 +7,8 @@ place; the page around it (banner, filter, table head) is in templates/board/.
 While the monitor runs, every pair's last check and lag change at every poll, but little else does. So a
 fresh row's markup is kept around its moving parts (the two ages, the last check, the lag), keyed by
 everything else the row holds, and a board re-rendered two seconds later presents only the pairs whose
-statuses, causes or warnings changed. A stale row is presented anew each time: its summary tells its age.
+statuses, causes or warnings changed. A pair lagging above its threshold is keyed by its lag too: its lag
+warning shows the lag of the moment. A stale row is presented anew each time: its summary tells its age.
 """
 
 from __future__ import annotations
@@ -113,7 +114,11 @@ def rows(shown: list[tuple[tuple, Freshness]], now: dt.datetime, bounds: dict[fl
                                                                 p.lag_high, stamp)
             out.append(f"{a}{p.ha.since_text}{b}{checked}{c}{p.repl.since_text}{d}")
             continue
+        lag = row[LAG]
+        high = lag is not None and lag > row[LAG_WARNING]
         key = row[:INTERVAL] + row[INTERVAL + 1:LAG] + row[CHECKED + 1:]  # not what moves with every poll
+        if high:
+            key += (lag,)  # a lagging pair's warning shows the lag of the moment (presenters.with_fresh_lag)
         keys.append(key)
         got = kept.get(key)
         if got is None:
@@ -121,8 +126,6 @@ def rows(shown: list[tuple[tuple, Freshness]], now: dt.datetime, bounds: dict[fl
             got = kept[key] = (_pieces(p, stamp), p.ha.since and p.ha.since.timestamp(),
                                p.repl.since and p.repl.since.timestamp())
         (a, b, c, d), ha_since, repl_since = got
-        lag = row[LAG]
-        high = lag is not None and lag > row[LAG_WARNING]
         out.append(f"{a}{'not yet' if ha_since is None else humanize(at - ha_since)}{b}"
                    f"{_checked(checked, age, True, lag, high, stamp)}"
                    f"{c}{'not yet' if repl_since is None else humanize(at - repl_since)}{d}")

@@ -31,6 +31,8 @@ HA_LABEL, REPL_LABEL = Kind.HA.label, Kind.REPLICATION.label
 _decode = json.JSONDecoder().raw_decode  # half of json.loads: the DB's JSON text has no surrounding blanks
 # A status line's class: the prefix keeps the vocabulary's bare words ("failed") clear of other classes.
 _LINE_CSS = {s: f"st-{s.css}" for s in Status}
+# The heartbeat lag warning as monitor/evaluate.py words it: its figure, then the direction and the threshold.
+_LAG_WARNING = re.compile(r"heartbeat age (\d+(?:\.\d+)?) s (on the .*)")
 
 
 def absolute(when: dt.datetime | None) -> str:
@@ -79,6 +81,10 @@ class PairView:
     @property
     def check_text(self) -> str:
         return humanize(self.check_age)
+
+    @property
+    def lag_text(self) -> str:
+        return "unknown" if self.lag is None else lag_figure(self.lag)
 
     @property
     def lag_high(self) -> bool:
@@ -224,12 +230,39 @@ def present(pair: Pair | tuple, now: dt.datetime | None = None, bounds: dict | N
         worst = _worse(ha, repl)
         if warnings.__class__ is str:  # the JSON text of a board query
             warnings = _decode(warnings)[0] if warnings != "[]" else []
+        if warnings:
+            warnings = with_fresh_lag(warnings, lag)
     else:  # what was recorded is as stale as its warnings
         ha_line = _stale_line(HA_LABEL, ha, ha_cause, checked or as_datetime(ha_since), age)
         repl_line = _stale_line(REPL_LABEL, repl, repl_cause, checked or as_datetime(repl_since), age)
         worst, warnings = UNKNOWN, []
     return PairView(pk, name, topology, paused, ha_line, repl_line, checked, age, bound, lag, lag_warning, worst,
                     warnings or [])
+
+
+def lag_figure(lag: float) -> str:
+    """The heartbeat lag as the pair page's card and the lag warning both show it."""
+    return f"{lag:.3f} s"
+
+
+def with_fresh_lag(warnings: list[str], lag: float | None) -> list[str]:
+    """The heartbeat lag warnings with the lag of the last poll, the figure the card beside them shows.
+
+    The stored warnings are rewritten only when something but a number changed, or every DETAILS_EVERY
+    seconds (monitor/poller.py), while the lag is written at every poll: their own figure may be that old.
+    The worst direction's warning takes the fresh lag (the pair's lag is the worst direction's age); another
+    direction above the threshold too keeps its words without an old figure.
+    """
+    if lag is None or not any("heartbeat age " in w for w in warnings):
+        return warnings
+    found = [(float(m.group(1)), i, m.group(2)) for i, w in enumerate(warnings) if (m := _LAG_WARNING.match(w))]
+    if not found:
+        return warnings
+    worst = max(found)[1]
+    out = list(warnings)
+    for _, i, rest in found:
+        out[i] = f"heartbeat age {lag_figure(lag)} {rest}" if i == worst else f"heartbeat age {rest}"
+    return out
 
 
 def matches(view: PairView, status: str) -> bool:
