@@ -21,6 +21,7 @@ from django.utils import timezone
 from emergency.connect import copy_reach, nodes, primary_reach
 from emergency.models import Access, Drill
 from monitor.models import Node, Pair
+from monitor.readings import Reach
 from monitor.vocabulary import Cause, Status
 
 # Why the gate is open or closed: a word for the templates and the tests, never shown to users.
@@ -102,15 +103,33 @@ def gate(pair: Pair) -> Gate:
     return Gate(True, why, since=since, copy=copy_age(pair), **base, **extra)
 
 
+def recorded_why(ha_status: str, ha_cause: str, primary_reach: str | None) -> str | None:
+    """Why the statuses the monitor recorded open the page, or None when they do not (pure).
+
+    `primary_reach` is how the monitor's own connection to the primary ended at the last recorded reading. A
+    primary recorded down is down for sure only when its host answered and refused the connection: one that
+    merely went silent to the monitor and to the secondary is down, or working beyond a partition for the
+    users at its own site (a panel at the secondary's site sees a split of the sites exactly so), and users
+    are told that it does not answer, not that it is down."""
+    if ha_cause == Cause.PRIMARY_DOWN:
+        return PRIMARY_DOWN if primary_reach == Reach.REFUSED else PRIMARY_SILENT
+    if ha_cause == Cause.PRIMARY_HUNG:
+        return PRIMARY_HUNG
+    if ha_status == Status.FAILED and ha_cause == Cause.LINK_CUT:
+        return LINK_CUT
+    return None
+
+
 def _opening(pair: Pair) -> tuple[bool, str, dt.datetime | None, Drill | None]:
     """(open, why, since, drill), before the copy on the secondary is checked."""
     cause = pair.ha_cause
     recorded_since = pair.ha_since if pair.ha_status != Status.ALIVE else None
-    if cause in (Cause.PRIMARY_DOWN, Cause.PRIMARY_HUNG):
-        why = PRIMARY_DOWN if cause == Cause.PRIMARY_DOWN else PRIMARY_HUNG
+    primary = ((pair.readings or {}).get("primary") or {}).get("reach")
+    why = recorded_why(pair.ha_status, cause, primary if isinstance(primary, str) else None)
+    if why == LINK_CUT:
+        return True, why, recorded_since, None
+    if why is not None:
         return True, why, recorded_since or _reach_since(pair), None
-    if pair.ha_status == Status.FAILED and cause == Cause.LINK_CUT:
-        return True, LINK_CUT, recorded_since, None
     drill = Drill.objects.filter(pair=pair, until__gt=timezone.now()).first()
     if drill is not None:
         return True, DRILL, drill.opened_at, drill

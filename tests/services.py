@@ -6,7 +6,12 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
+
+if TYPE_CHECKING:
+    from devtools.sandbox import SandboxPair
 
 
 def wait_for(condition: Callable[[], object], timeout: float, what: str, interval: float = 0.05):
@@ -44,6 +49,24 @@ def ensure_redis(url: str) -> None:
         check=True, capture_output=True,
     )
     wait_for(client.ping, 10, f"redis-server on {parsed.hostname}:{parsed.port}")
+
+
+def started_sandbox(folder: Path, port: int, **options: bool) -> SandboxPair:
+    """A sandbox pair started from nothing at `folder` and `port` (what an interrupted run left there is removed
+    first); one that cannot start fails the test with one line, nothing is skipped. The caller stops it."""
+    import pytest
+
+    from devtools.sandbox import SandboxError, SandboxPair
+
+    pair = SandboxPair(folder, port, **options)
+    if pair.state:
+        pair.down()
+        pair = SandboxPair(folder, port, **options)
+    try:
+        pair.up()
+    except SandboxError as exc:
+        pytest.fail(f"the sandbox pair in {folder} could not start: {exc}", pytrace=False)
+    return pair
 
 
 def free_port(kind: int = 1) -> int:
