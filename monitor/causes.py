@@ -222,17 +222,23 @@ def server_words(flavour: str, version: str) -> dict[str, str]:
                 "start_replica": "START SLAVE", "stop_replica": "STOP SLAVE", "change_source": "CHANGE MASTER TO",
                 "option": "MASTER", "retry_option": "MASTER_CONNECT_RETRY", "monitor_privilege": "SLAVE MONITOR",
                 "reseed": "mariabackup, or mysqldump --single-transaction --gtid", "client": "mariadb",
-                "reset_replica": "RESET SLAVE ALL"}
+                "reset_replica": "RESET SLAVE ALL", "cnf_section": "[mariadbd]", "set_global": "SET GLOBAL",
+                "log_replica_updates": "log_slave_updates", "gtid_option": "MASTER_USE_GTID=slave_pos",
+                "ssl_option": "MASTER_SSL=1", "binlog_tool": "mariadb-binlog"}
     numbers = tuple(int(n) for n in re.findall(r"\d+", version)[:3])
     if numbers and numbers < (8, 0, 22):
         return {"server": "mysqld", "unit": "mysql", "show_status": "SHOW SLAVE STATUS",
                 "start_replica": "START SLAVE", "stop_replica": "STOP SLAVE", "change_source": "CHANGE MASTER TO",
                 "option": "MASTER", "retry_option": "MASTER_CONNECT_RETRY", "monitor_privilege": "REPLICATION CLIENT",
                 "reseed": "mysqldump --single-transaction --master-data, or the clone plugin", "client": "mysql",
-                "reset_replica": "RESET SLAVE ALL"}
+                "reset_replica": "RESET SLAVE ALL", "cnf_section": "[mysqld]", "set_global": "SET GLOBAL",
+                "log_replica_updates": "log_slave_updates", "gtid_option": "MASTER_AUTO_POSITION=1",
+                "ssl_option": "MASTER_SSL=1", "binlog_tool": "mysqlbinlog"}
     return {"server": "mysqld", "unit": "mysql", "show_status": "SHOW REPLICA STATUS",
             "start_replica": "START REPLICA", "stop_replica": "STOP REPLICA",
             "change_source": "CHANGE REPLICATION SOURCE TO", "option": "SOURCE", "retry_option": "SOURCE_CONNECT_RETRY",
             "monitor_privilege": "REPLICATION CLIENT",
             "reseed": "the clone plugin, or mysqldump --single-transaction --source-data", "client": "mysql",
-            "reset_replica": "RESET REPLICA ALL"}
+            "reset_replica": "RESET REPLICA ALL", "cnf_section": "[mysqld]", "set_global": "SET PERSIST",
+            "log_replica_updates": "log_replica_updates", "gtid_option": "SOURCE_AUTO_POSITION=1",
+            "ssl_option": "SOURCE_SSL=1", "binlog_tool": "mysqlbinlog"}

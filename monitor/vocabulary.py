@@ -110,3 +110,42 @@ class Cause:
     @classmethod
     def all(cls) -> list[str]:
         return [v for k, v in vars(cls).items() if k.isupper() and not k.startswith("_") and isinstance(v, str)]
+
+
+class Severity(StrEnum):
+    """How bad a warning before a failure is: `critical` will break the pair (or already diverged it),
+    `warning` makes a failure likelier or worse, `unknown` means the monitor cannot see what it needs to judge."""
+
+    CRITICAL = "critical"
+    WARNING = "warning"
+    UNKNOWN = "unknown"
+
+    @property
+    def rank(self) -> int:
+        """Higher is worse: the board's marker takes the colour of the worst warning."""
+        return _RISK_RANK[self]
+
+
+_RISK_RANK = {Severity.UNKNOWN: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
+
+
+class RiskCode:
+    """Every kind of warning before a failure (`monitor/risks/`): a code names one rule."""
+
+    BINLOG_HORIZON = "binlog-horizon"  # how long a replica may stay away before its source purges what it needs
+    BINLOG_PURGED = "binlog-purged"  # the source has purged binary logs its replica still needs
+    ERRANT_TRANSACTIONS = "errant-transactions"  # transactions on the secondary the primary never had
+    SERVER_ID = "config-server-id"
+    AUTO_INCREMENT = "config-auto-increment"
+    GTID_MODE = "config-gtid"
+    GTID_REPLICATION = "config-gtid-replication"
+    LOG_REPLICA_UPDATES = "config-log-replica-updates"
+    BINLOG_FORMAT = "config-binlog-format"
+    DURABILITY = "config-durability"
+    READ_ONLY = "config-read-only"
+    TLS = "config-tls"
+    UNREADABLE = "checkup-unreadable"  # a rule could not interpret what a server answered
+
+    @classmethod
+    def all(cls) -> list[str]:
+        return [v for k, v in vars(cls).items() if k.isupper() and not k.startswith("_") and isinstance(v, str)]

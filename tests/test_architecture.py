@@ -28,7 +28,7 @@ ALLOWED = {
 APPS = set(ALLOWED)
 # The status rules and the probe: plain data and logic, no framework; the rules also do no I/O, read no clock.
 RULES = ["monitor/readings.py", "monitor/vocabulary.py", "monitor/evaluate.py", "monitor/direction.py",
-         "monitor/reading_values.py", "monitor/causes.py"]
+         "monitor/reading_values.py", "monitor/causes.py", "monitor/risks"]
 NO_DJANGO = ["monitor/probe", "monitor/server_sql.py", *RULES]
 IO_OR_CLOCK = {"socket", "ssl", "time", "datetime", "os", "subprocess", "threading", "random", "pymysql", "redis",
                "urllib", "django", "celery", "selectors"}
