@@ -2,7 +2,9 @@
 
 Connects as the reader and as the audit writer to each node and tries what each must and must not do.
 Nothing is written: the write probes are INSERT ... SELECT of zero rows, which the server checks for
-privileges like any INSERT but which insert nothing even where they are (wrongly) allowed.
+privileges like any INSERT but which insert nothing even where they are (wrongly) allowed; with the
+row-based binary log the setup assistant sets, nothing reaches the binary log either, so no GTID is spent.
+`vault init` and the pair page's "Check emergency accounts" run the same proofs.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 
 TIMEOUT = 3.0
 REPLICATION_WAIT = 5.0
+READER, WRITER = "reader", "audit writer"
 REFUSED = {1044, 1142, 1143}  # access denied to the schema, the table, a column
 MISSING = {1049, 1146}  # unknown schema, unknown table
 READ_ONLY = {1290, 1836}  # read_only refuses every write first, before privileges are looked at
@@ -35,28 +38,61 @@ class Problem:
     step: str  # the setup assistant's step (a key of STEPS) that makes it right; "" when none does
     text: str
 
+    @property
+    def step_title(self) -> str:
+        """The step as the setup assistant names it ("5. Vault schema"); empty when no step makes it right."""
+        return dict(SETUP_STEPS).get(self.step, "")
+
     def line(self) -> str:
         if not self.step:
             return f"{self.role}: {self.text}"
-        step = dict(SETUP_STEPS)[self.step]
-        return f"{self.role}: {self.text}: apply step “{step}” of the setup assistant on the {self.role}"
+        return f"{self.role}: {self.text}: apply step “{self.step_title}” of the setup assistant on the {self.role}"
 
 
-def check(access: Access, replication_wait: float = REPLICATION_WAIT) -> list[Problem]:
-    """Every problem found, one per missing step and account; empty when emergency access will work.
+@dataclass(frozen=True)
+class AccountCheck:
+    """The proofs of one account on one node."""
+
+    role: str  # the node: primary | secondary
+    account: str  # READER | WRITER
+    user: str
+    problems: tuple[Problem, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+    @property
+    def proven(self) -> str:
+        """What the account was shown to do and not to do, when it passed."""
+        if self.account == READER:
+            return f"logs in, reads every vault table ({', '.join(TABLES)}) and is refused an INSERT"
+        return "logs in, may INSERT into the audit table, and is refused the secrets and any other INSERT"
+
+
+def check_accounts(access: Access, replication_wait: float = REPLICATION_WAIT) -> list[AccountCheck]:
+    """The reader and the audit writer on the primary, then on the secondary, each with what it lacks.
 
     A vault table the primary has and the secondary not yet is looked for again until `replication_wait`
     has passed: `vault init` has just created the schema, and replication takes a moment to bring it.
     """
     deadline = time.monotonic() + replication_wait
     while True:
-        found: list[Problem] = []
-        for role in (Node.PRIMARY, Node.SECONDARY):
-            found += _as(access, role, access.reader_user, access.reader_password(), _reader)
-            found += _as(access, role, access.writer_user, access.writer_password(), _writer)
-        if not any(p.step == "replication" for p in found) or time.monotonic() >= deadline:
+        found = [
+            AccountCheck(role, name, user, tuple(_as(access, role, user, password, probes)))
+            for role in (Node.PRIMARY, Node.SECONDARY)
+            for name, user, password, probes in ((READER, access.reader_user, access.reader_password(), _reader),
+                                                  (WRITER, access.writer_user, access.writer_password(), _writer))
+        ]
+        replicating = any(p.step == "replication" for a in found for p in a.problems)
+        if not replicating or time.monotonic() >= deadline:
             return found
         time.sleep(0.2)  # the next look at the secondary: replication applies within milliseconds
+
+
+def check(access: Access, replication_wait: float = REPLICATION_WAIT) -> list[Problem]:
+    """Every problem found, one per missing step and account; empty when emergency access will work."""
+    return [p for a in check_accounts(access, replication_wait) for p in a.problems]
 
 
 def _probe(conn: pymysql.Connection, sql: str) -> int | None:

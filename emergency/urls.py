@@ -10,4 +10,5 @@ urlpatterns = [
     path("<id:pair_id>/reveal/<id:account_id>/", views.reveal, name="reveal"),
     path("<id:pair_id>/logout/", views.logout, name="logout"),
     path("<id:pair_id>/drill/", views.drill, name="drill"),
+    path("<id:pair_id>/check-accounts/", views.check_accounts, name="check-accounts"),
 ]

@@ -13,16 +13,18 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from emergency import auth, connect, crypto, reader
+from emergency import access_check, auth, connect, crypto, reader
 from emergency.gate import COPY_UNREADABLE, Gate, gate
 from emergency.models import Access, Drill, OutboxEvent
 from emergency.outbox import record_event
+from hapanel.access import admin_required
 from hapanel.client_address import client_address
 from hapanel.durations import humanize
+from hapanel.rate_limit import within_budget
 from hapanel.roles import is_admin
-from monitor.models import Pair
+from monitor.models import Node, Pair
 
 log = logging.getLogger(__name__)
 SESSION_KEY = "emergency"
@@ -216,3 +218,26 @@ def drill(request: HttpRequest, pair_id: int) -> HttpResponse:
     if request.POST.get("back") == "pair":  # the button on the pair page: back there, showing the drill
         return redirect(pair.get_absolute_url())
     return redirect("emergency:login", pair.pk)
+
+
+@admin_required("Only admins check the emergency accounts.")
+@require_http_methods(["GET", "POST"])
+def check_accounts(request: HttpRequest, pair_id: int) -> HttpResponse:
+    """The proofs of `vault init` on both nodes, on request: what each account does, and the setup step that
+    gives it what it lacks. Nothing is written to the servers (emergency/access_check.py)."""
+    pair = get_object_or_404(Pair, pk=pair_id)
+    access = Access.objects.filter(pair=pair).first()
+    context = {"pair": pair, "access": access, "nodes": None, "error": ""}
+    if request.method == "POST" and access is not None:
+        if not within_budget("account-checks", request.user.pk):
+            # Each check logs in to both nodes four times: a held-down button must not hammer them.
+            return HttpResponse(f"Too many checks: at most {settings.CHECKS_PER_MINUTE} a minute.", status=429,
+                                content_type="text/plain")
+        try:
+            # No wait for replication here: the page says what the nodes hold now.
+            found = access_check.check_accounts(access, replication_wait=0)
+        except ValueError as exc:  # a stored password that no longer decrypts
+            context["error"] = str(exc)
+        else:
+            context["nodes"] = [(role, [a for a in found if a.role == role]) for role in (Node.PRIMARY, Node.SECONDARY)]
+    return render(request, "emergency/check.html", context)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from hapanel.access import admin_required
+from hapanel.rate_limit import within_budget
 from hapanel.url_converters import parse_id
 from monitor.models import Pair
 from pairs import actions, assistant, changes
@@ -71,21 +71,11 @@ def pair_resume(request: HttpRequest, pair_id: int) -> HttpResponse:
     return redirect("pair", pair_id)
 
 
-def _may_test(user_id: int) -> bool:
-    """Counts this admin's connection tests in a one-minute window (the cache); fails open when it is down."""
-    key = f"connection-tests:{user_id}"
-    try:
-        cache.add(key, 0, timeout=60)
-        return cache.incr(key) <= settings.CHECKS_PER_MINUTE
-    except Exception:  # noqa: BLE001 (a cache outage must not take the button away)
-        return True
-
-
 @admin_only
 @require_POST
 def test_connection(request: HttpRequest) -> HttpResponse:
     """Checks both nodes with the form's values, saved or not; saves nothing."""
-    if not _may_test(request.user.pk):
+    if not within_budget("connection-tests", request.user.pk):
         # Any host and port may be typed here: without a limit the button would be a port scanner.
         return HttpResponse(f"Too many connection tests: at most {settings.CHECKS_PER_MINUTE} a minute.",
                             status=429, content_type="text/plain")
