@@ -52,6 +52,9 @@ class Pair(models.Model):
     # few kB spill into overflow pages that the board's query would otherwise walk through.
     health = models.JSONField(default=dict, blank=True)  # the last PairHealth as a dict
     readings = models.JSONField(default=dict, blank=True)  # the last readings of both nodes
+    # Warnings before failures (monitor.risk_record): the board's marker of the open ones, and the last checkup.
+    risk_marker = models.JSONField(default=dict, blank=True)
+    checked_up_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -150,3 +153,39 @@ class Transition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pair.name} {self.get_kind_display()} {self.old_status} → {self.new_status} ({self.cause})"
+
+
+class PairRisk(models.Model):
+    """One episode of a warning before a failure: raised by a checkup, cleared by the first checkup that no longer
+    finds it. Open episodes are the pair's current warnings; the rest is their history. Written only by
+    monitor.risk_record (an open episode is unique per pair and key, so two workers raise it once)."""
+
+    pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="risk_episodes")
+    key = models.CharField(max_length=120)  # code:subject, monitor.risks.checkup.Risk.key
+    code = models.CharField(max_length=40)
+    severity = models.CharField(max_length=10)
+    subject = models.CharField(max_length=40)
+    summary = models.TextField()
+    remediation = models.TextField(blank=True)
+    evidence = models.JSONField(default=dict, blank=True)
+    nodes = models.JSONField(default=list, blank=True)  # the roles it rests on: unread, they keep it open
+    raised_at = models.DateTimeField()
+    checked_at = models.DateTimeField()  # the last checkup that found it
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    paused = models.BooleanField(default=False, help_text="raised during maintenance: no alerts")
+    # The alert outbox: when the notifications of the raise and of the clearing were made.
+    raise_processed = models.DateTimeField(null=True, blank=True)
+    clear_processed = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["pair", "key"], condition=models.Q(cleared_at__isnull=True),
+                                               name="one_open_risk")]
+        indexes = [models.Index(fields=["pair", "cleared_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.pair.name} {self.code} ({self.subject}){' cleared' if self.cleared_at else ''}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.cleared_at is None

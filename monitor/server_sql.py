@@ -47,9 +47,17 @@ def replica_status_privilege(mysql: bool) -> str:
     return "REPLICATION CLIENT" if mysql else "SLAVE MONITOR"
 
 
+def binlog_privilege(mysql: bool) -> str | None:
+    """What lets the monitor list binary logs and read the oldest one's GTID state (the binlog horizon): MariaDB
+    10.5.2+ calls it BINLOG MONITOR; MySQL's REPLICATION CLIENT, granted for the replica status, covers it."""
+    return None if mysql else "BINLOG MONITOR"
+
+
 def monitor_grants(account: str, schema: str, mysql: bool) -> list[str]:
     """The monitor account's grants, least privilege; `account` is already quoted ('user'@'host')."""
+    binlogs = binlog_privilege(mysql)
     return [
         f"GRANT {replica_status_privilege(mysql)} ON *.* TO {account}",
+        *([f"GRANT {binlogs} ON *.* TO {account}"] if binlogs else []),
         f"GRANT {', '.join(HEARTBEAT_PRIVILEGES)} ON {quote(schema)}.* TO {account}",
     ]

@@ -5,3 +5,7 @@ from django.dispatch import Signal
 # Sent once the transaction that wrote new transitions has committed; `transition_ids` lists them.
 # The alerts app turns them into notifications.
 transitions_recorded = Signal()
+
+# Once the transaction of a checkup that raised or cleared warnings before failures has committed:
+# `raised_ids` and `cleared_ids` list the monitor.models.PairRisk rows. The alerts app turns them into notifications.
+risks_changed = Signal()

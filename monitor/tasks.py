@@ -11,8 +11,9 @@ from celery.utils.log import get_task_logger
 from django.conf import settings
 from django.db import close_old_connections
 
-from monitor import coordination, deadman, scheduling
+from monitor import checkups, coordination, deadman, scheduling
 from monitor import poller as monitor
+from monitor.models import Pair
 
 log = get_task_logger(__name__)
 
@@ -97,3 +98,19 @@ def _poll(pair_ids: list[int], reason: str, regular: bool, until: float = 0.0) -
         log.info("pair %s: %s %s -> %s (%s)%s", name, t.kind, t.old_status, t.new_status, t.cause,
                  f" [{reason}]" if reason else "")
     return done.outcome
+
+
+@shared_task(ignore_result=True)
+def dispatch_checkups() -> int:
+    """Beat, every HAPANEL_CHECKUP_SECONDS: one checkup task per pair. Each expires with the cadence: a checkup
+    late by a whole period is worthless, the next one is already queued."""
+    ids = list(Pair.objects.values_list("id", flat=True))
+    for pair_id in ids:
+        checkup_pair.apply_async((pair_id,), expires=settings.CHECKUP_SECONDS)
+    return len(ids)
+
+
+@shared_task(ignore_result=True)
+def checkup_pair(pair_id: int) -> str:
+    """The warnings before failures of one pair (monitor.checkups): idempotent, a late one is dropped."""
+    return checkups.checkup(pair_id)

@@ -212,11 +212,7 @@ def accounts(setup: SetupInput, server: Server, passwords: Passwords) -> list[st
     ssl = " REQUIRE SSL" if setup.tls else ""
     out = ["SET sql_log_bin = 0"]
     if server in sources(setup):
-        replica = peer(setup, server)
-        for host in dict.fromkeys([replica.host, *replica.known_as]):
-            account = _account(REPL_USER, host)
-            out += [f"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY {_q(passwords.replication)}{ssl}",
-                    f"GRANT REPLICATION SLAVE ON *.* TO {account}"]
+        out += replication_accounts(setup, server, passwords.replication)
     monitor = _account(setup.monitor_user, setup.monitor_from)
     out += [f"CREATE USER IF NOT EXISTS {monitor} IDENTIFIED BY {_q(passwords.monitor)}{ssl}",
             *server_sql.monitor_grants(monitor, setup.heartbeat_schema, _is_mysql(setup))]
@@ -233,6 +229,18 @@ def accounts(setup: SetupInput, server: Server, passwords: Passwords) -> list[st
         out += [f"CREATE USER IF NOT EXISTS {admin} IDENTIFIED BY {_q(passwords.vault_admin)}{ssl}",
                 f"GRANT {VAULT_ADMIN_PRIVILEGES} ON {schema}.* TO {admin}"]
     return [*out, "SET sql_log_bin = 1"]
+
+
+def replication_accounts(setup: SetupInput, source: Server, password: str) -> list[str]:
+    """The account its replica logs in with, on a source: one per name or address the replica connects from."""
+    ssl = " REQUIRE SSL" if setup.tls else ""
+    out = []
+    replica = peer(setup, source)
+    for host in dict.fromkeys([replica.host, *replica.known_as]):
+        account = _account(REPL_USER, host)
+        out += [f"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY {_q(password)}{ssl}",
+                f"GRANT REPLICATION SLAVE ON *.* TO {account}"]
+    return out
 
 
 def vault(setup: SetupInput, server: Server) -> list[str]:
@@ -301,4 +309,6 @@ def notes(setup: SetupInput) -> list[str]:
         out.insert(0, "TLS is off: passwords and replicated data cross the network in clear text.")
     if setup.flavour == MARIADB:
         out.append("SLAVE MONITOR exists from MariaDB 10.5.9: on older 10.5 releases grant REPLICATION CLIENT.")
+        out.append("BINLOG MONITOR lets the monitor list the binary logs, for the binlog horizon warning; before "
+                   "MariaDB 10.5.2 grant REPLICATION CLIENT instead.")
     return out

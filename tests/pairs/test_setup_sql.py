@@ -120,7 +120,8 @@ def test_tls_off_drops_ssl_and_warns():
 
 def test_quotes_are_escaped_and_identifiers_checked():
     text = plan(setup(), Passwords("it's", "a\\b", "c", "d", "e")).nodes[0]
-    assert "IDENTIFIED BY 'it''s'" in text.accounts[1] and "'a\\\\b'" in text.accounts[-7]
+    assert "IDENTIFIED BY 'it''s'" in text.accounts[1]
+    assert any("IDENTIFIED BY 'a\\\\b'" in statement for statement in text.accounts)
     with pytest.raises(ValueError):
         setup(vault_schema="x`; DROP")
     with pytest.raises(ValueError):
