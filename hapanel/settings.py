@@ -140,6 +140,12 @@ DEADMAN_SECONDS = env.float("HAPANEL_DEADMAN_SECONDS", default=60.0)
 CELERY_BEAT_SCHEDULE["deadman"] = {"task": "monitor.tasks.ping_deadman", "schedule": DEADMAN_SECONDS,
                                    "options": {"expires": DEADMAN_SECONDS}}
 
+# Warnings before failures (monitor/risks/): each pair's settings, binary logs and GTID state are read on this
+# slower cadence, on connections of their own, so that the regular poll pays nothing for them.
+CHECKUP_SECONDS = env.float("HAPANEL_CHECKUP_SECONDS", default=60.0)
+CELERY_BEAT_SCHEDULE["checkups"] = {"task": "monitor.tasks.dispatch_checkups", "schedule": CHECKUP_SECONDS,
+                                    "options": {"expires": CHECKUP_SECONDS}}
+
 # Monitoring defaults (a pair may override interval, debounce and lag threshold).
 POLL_INTERVAL = env.float("HAPANEL_POLL_INTERVAL", default=1.0)
 STALE_MIN_SECONDS = env.float("HAPANEL_STALE_MIN_SECONDS", default=5.0)
