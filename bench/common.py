@@ -13,8 +13,22 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def configure(name: str, redis_db: int) -> Path:
-    """Points this process (and the workers it starts) at a throwaway database of its own."""
+# HAPANEL_TEST_SLOT=N (as for the tests): the bench takes names, keys, a folder and sandbox ports of the slot's
+# own, so benches and test runs of every slot go side by side. Its keys then live in Redis database 0 under
+# their own prefix and queue: a test run empties its slot's database whenever it likes.
+SLOT = os.environ.get("HAPANEL_TEST_SLOT")
+
+
+def slot_port(port: int) -> int:
+    """A bench's sandbox port; with a slot, moved to 4000 + 100 * slot (the network lab's /24 follows it)."""
+    return port if SLOT is None else 4000 + 100 * int(SLOT) + port % 100
+
+
+def configure(name: str, redis_db: int, fresh_redis: bool = False) -> Path:
+    """Points this process (and the workers it starts) at a throwaway database of its own; fresh_redis empties
+    what an earlier run of the same bench left in Redis, so nothing of it is due."""
+    if SLOT is not None:
+        name, redis_db = f"{name}-{SLOT}", 0
     var = ROOT / "var" / f"bench-{name}"
     var.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("HAPANEL_DEVELOPMENT", "1")
@@ -25,6 +39,8 @@ def configure(name: str, redis_db: int) -> Path:
     os.environ["HAPANEL_CACHE_PREFIX"] = f"hapanel-bench-{name}"
     os.environ["LOG_LEVEL"] = "WARNING"
     _create_database(os.environ["DATABASE_URL"])
+    if fresh_redis:
+        _empty_redis(os.environ["REDIS_URL"], f"hapanel-bench-{name}")
     import django
 
     django.setup()
@@ -32,6 +48,19 @@ def configure(name: str, redis_db: int) -> Path:
 
     call_command("migrate", verbosity=0)
     return var
+
+
+def _empty_redis(url: str, name: str) -> None:
+    """Without a slot the database is the bench's alone and is emptied; with one it is shared, so only the keys
+    of this bench's queue and cache go."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    if SLOT is None:
+        client.flushdb()
+        return
+    for key in client.scan_iter(match=f"*{name}*", count=1000):
+        client.delete(key)
 
 
 def _create_database(url: str) -> None:

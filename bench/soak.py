@@ -4,9 +4,11 @@ Runs the network lab (`sandbox up --hosts`: each node in a network namespace of 
 and beat at the default settings (1 s interval). First the lab's `wan` fault stays on for `--minutes`: every
 recorded flip of either status is a false alarm (target 0). Then, with the WAN still lossy, `cut-link` drops
 the nodes' packets to each other, `--cuts` times at a random phase of the interval: seconds to the committed
-HA `Failed` transition (target ≤ 2 s).
+HA `Failed` transition (target ≤ 2 s p99). The WAN is delayed 80 ms ± 20 ms each way by netem, or where the
+kernel has none by the lab's NFQUEUE delayers; the table says which, with the round trip measured between the
+nodes (TCP connects from the primary's namespace to the secondary's server).
 
-    HAPANEL_DEVELOPMENT=1 .venv/bin/python bench/soak.py [--minutes 20] [--cuts 3]
+    HAPANEL_TEST_SLOT=N HAPANEL_DEVELOPMENT=1 .venv/bin/python bench/soak.py [--minutes 20] [--cuts 3]
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ def soak(sandbox, pair, minutes: float) -> dict:
     last = Transition.objects.order_by("-id").values_list("id", flat=True).first() or 0
     did = sandbox.fault("wan")
     print(f"wan: {did}", flush=True)
+    round_trips = sandbox.lab.connect_seconds("primary", sandbox.lab.ip("secondary"), sandbox.secondary.port, 20)
     lags: list[float] = []
     oldest_reading = 0.0
     warnings: set[str] = set()
@@ -44,7 +47,8 @@ def soak(sandbox, pair, minutes: float) -> dict:
         time.sleep(SAMPLE)
     flips = list(Transition.objects.filter(pair=pair, id__gt=last).values_list("kind", "old_status", "new_status",
                                                                                "cause"))
-    return {"flips": flips, "lags": lags, "oldest_reading": oldest_reading, "warnings": sorted(warnings)}
+    return {"flips": flips, "lags": lags, "oldest_reading": oldest_reading, "warnings": sorted(warnings),
+            "round_trips": round_trips, "delay_by": "netem" if "by tc netem" in did else "NFQUEUE delayer"}
 
 
 def cuts_on_wan(sandbox, pair, alive, runs: int) -> tuple[list[float], list[float], list[str]]:
@@ -67,25 +71,26 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=20.0, help="how long the WAN stays lossy (default 20)")
     parser.add_argument("--cuts", type=int, default=3, help="link cuts on the lossy WAN (default 3)")
     args = parser.parse_args()
-    var = configure("soak", redis_db=5)
-    import redis
-
-    redis.Redis.from_url("redis://127.0.0.1:6379/5").flushdb()
+    var = configure("soak", fresh_redis=True, redis_db=5)
     with watched_pair(var, "sandbox-soak", 3557, "bench-soak", hosts=True) as (sandbox, pair, alive):
         seen = soak(sandbox, pair, args.minutes)
         detect, recover, causes = cuts_on_wan(sandbox, pair, alive, args.cuts)
     lags = seen["lags"]
     print()
-    print("| phase | length | flips (HA + replication) | heartbeat lag p50 s | lag max s "
-          "| oldest reading s |")
-    print("|---|---|---|---|---|---|")
-    print(f"| `wan` soak | {args.minutes:g} min | {len(seen['flips'])} | {pct(lags, 50):.2f} | "
-          f"{max(lags, default=float('nan')):.2f} | {seen['oldest_reading']:.2f} |")
+    rtt = [t * 1000 for t in seen["round_trips"]]
     print()
-    print("| fault | runs | detect p50 s | detect max s | heal→Alive p50 s | heal→Alive max s | causes |")
-    print("|---|---|---|---|---|---|---|")
-    print(f"| `cut-link` on `wan` | {len(detect)} | {pct(detect, 50):.2f} | {max(detect):.2f} | "
-          f"{pct(recover, 50):.2f} | {max(recover):.2f} | {', '.join(sorted(set(causes)))} |")
+    print("| phase | length | delay by | node round trip min / p50 ms | flips (HA + replication) "
+          "| heartbeat lag p50 s | lag max s | oldest reading s |")
+    print("|---|---|---|---|---|---|---|---|")
+    print(f"| `wan` soak | {args.minutes:g} min | {seen['delay_by']} | {min(rtt):.0f} / {pct(rtt, 50):.0f} | "
+          f"{len(seen['flips'])} | {pct(lags, 50):.2f} | {max(lags, default=float('nan')):.2f} | "
+          f"{seen['oldest_reading']:.2f} |")
+    print()
+    print("| fault | runs | detect p50 s | detect p99 s | detect max s | heal→Alive p50 s | heal→Alive max s "
+          "| causes |")
+    print("|---|---|---|---|---|---|---|---|")
+    print(f"| `cut-link` on `wan` | {len(detect)} | {pct(detect, 50):.2f} | {pct(detect, 99):.2f} | "
+          f"{max(detect):.2f} | {pct(recover, 50):.2f} | {max(recover):.2f} | {', '.join(sorted(set(causes)))} |")
     for flip in seen["flips"]:
         print(f"flip during the soak: {flip}")
     for warning in seen["warnings"]:

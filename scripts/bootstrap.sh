@@ -34,6 +34,9 @@ if [ "$target" = test ]; then
   want erlang-snmp ietf_mibs
   want prometheus have promtool
   want postgresql have pg_ctlcluster
+  # NetfilterQueue (the network lab's WAN delay on a kernel without netem) builds against it, with a C compiler
+  want libnetfilter-queue-dev test -e /usr/include/libnetfilter_queue/libnetfilter_queue.h
+  want gcc have gcc
 fi
 if [ "$list_only" = 1 ]; then echo "${need_pkgs[*]}"; exit 0; fi
 if [ ${#need_pkgs[@]} -gt 0 ]; then

@@ -88,9 +88,11 @@ def inject(pair: SandboxPair, name: str, direction: str = "both", node: str = "p
     pid = pair.pid("primary")
     record: dict = {"name": name, "at": time.time()}
     if name in LAB_FAULTS:
-        did = pair.lab.inject(name, node if name in NODE_FAULTS else None)
+        did = pair.lab.inject(name, node if name in NODE_FAULTS else None, logs=pair.folder)
         if name in NODE_FAULTS:
             record["node"] = node
+        if delayers := pair.lab.delayers():
+            record["delayers"] = delayers  # stopped by heal and down, which find them in the namespaces
     elif name == "cut-link" and pair.hosts:
         # In the lab replication has no address of its own: drop the nodes' packets to each other only.
         if direction != "both":
@@ -155,7 +157,9 @@ def heal(pair: SandboxPair, timeout: float | None = None) -> str:
                      f"DELETE FROM hapanel_sandbox.drill WHERE id = {int(record['key'])}")
             did.append("removed the conflicting row on the secondary")
         if record["name"] == "cut-link" or record["name"] in LAB_FAULTS:
-            did.append(f"undid {record['name']} (iptables rules, netem)")
+            stopped = ", ".join(map(str, record.get("delayers", {}).values()))
+            did.append(f"undid {record['name']} (iptables rules, netem"
+                       f"{', WAN delayers ' + stopped if stopped else ''})")
     for spec in pair.nodes():
         pair.sql(spec.role, "START SLAVE")
     pair.faults.clear()

@@ -7,6 +7,8 @@ One lab for the module: every test heals what it broke.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
 import threading
 import time
 
@@ -45,7 +47,8 @@ def lab_pair(transactional_db, network_lab, worker):
     pair = register(network_lab, name="lab")
     wait_status(pair.pk, "Alive", "Alive")
     yield pair
-    if network_lab.faults or not all(network_lab.running(r) for r in ("primary", "secondary")):
+    if network_lab.faults or network_lab.lab.delayers() or not all(network_lab.running(r)
+                                                                    for r in ("primary", "secondary")):
         network_lab.heal()
 
 
@@ -109,14 +112,38 @@ def test_a_partition_is_a_link_cut_with_the_primary_reachable(network_lab, lab_p
     _heal_after_one_failure(network_lab, pid, "link-cut")
 
 
-def test_a_lossy_wan_flips_nothing(network_lab, lab_pair):
+def _round_trip(network_lab: SandboxPair, role: str | None) -> float:
+    """The fastest of five TCP connects from the role's namespace (None: the panel) to the secondary's server."""
+    return min(network_lab.lab.connect_seconds(role, network_lab.lab.ip("secondary"), network_lab.secondary.port))
+
+
+def test_a_slow_lossy_wan_flips_nothing(network_lab, lab_pair):
     pid = lab_pair.pk
-    network_lab.fault("wan")
+    did = network_lab.fault("wan")
+    # Delayed by netem where the kernel has it, else by the lab's NFQUEUE delayers: either way for real,
+    # 80 ms ± 20 ms each way, so a round trip between the nodes takes at least 120 ms.
+    assert "delayed 80 ms ± 20 ms each way by tc netem" in did or "by an NFQUEUE delayer" in did, did
+    assert _round_trip(network_lab, "primary") >= 0.120
+    assert _round_trip(network_lab, None) < 0.05  # the panel's own path keeps its speed
     _hold(pid, 20)
-    network_lab.heal()
-    wait_status(pid, "Alive", "Alive")
     assert flips(pid, "ha") == [("Unknown", "Alive", "ok")]
     assert flips(pid, "replication") == [("Unknown", "Alive", "ok")]
+    network_lab.heal()
+    assert _round_trip(network_lab, "primary") < 0.05
+    wait_status(pid, "Alive", "Alive")
+    assert flips(pid, "ha") == [("Unknown", "Alive", "ok")]
+
+
+def test_a_dead_wan_delayer_cuts_the_link_rather_than_speeding_it_up(network_lab, lab_pair):
+    pid = lab_pair.pk
+    # The delayers even where the kernel has netem: they are what is tested here.
+    assert "NFQUEUE delayer" in network_lab.lab.inject("wan", logs=network_lab.folder, netem=False)
+    os.kill(network_lab.lab.delayers()["primary"], signal.SIGKILL)
+    with pytest.raises(SandboxError, match="timed out"):
+        network_lab.lab.connect_seconds("primary", network_lab.lab.ip("secondary"), network_lab.secondary.port, 1)
+    wait_status(pid, "Failed", cause="link-cut", timeout=10)
+    _heal_after_one_failure(network_lab, pid, "link-cut")
+    assert network_lab.lab.delayers() == {}
 
 
 def test_a_restarted_primary_keeps_its_cause_until_the_pair_is_alive(network_lab, lab_pair):
