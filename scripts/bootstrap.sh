@@ -2,7 +2,8 @@
 # Installs what hapanel needs on a fresh clone (idempotent), for one Makefile target:
 #   scripts/bootstrap.sh run    the panel with its sandbox pair: MariaDB, Redis, the runtime Python packages
 #   scripts/bootstrap.sh test   and what the tests drive: Chromium, iptables, snmptrapd and the IETF MIBs,
-#                               promtool, Node.js, PostgreSQL with a role for the second run, the dev packages
+#                               promtool, Node.js, nginx (the tests' reverse proxy, never started as a service),
+#                               PostgreSQL with a role for the second run, the dev packages
 #   scripts/bootstrap.sh lint   the dev packages
 #   scripts/bootstrap.sh --packages <target>   names the Debian packages of a target, installs nothing
 # System packages are installed when run as root on Debian; otherwise the missing ones are named.
@@ -37,6 +38,7 @@ if [ "$target" = test ]; then
   # NetfilterQueue (the network lab's WAN delay on a kernel without netem) builds against it, with a C compiler
   want libnetfilter-queue-dev test -e /usr/include/libnetfilter_queue/libnetfilter_queue.h
   want gcc have gcc
+  want nginx have nginx  # the reverse proxy of tests/test_reverse_proxy.py, run there as a child process
 fi
 if [ "$list_only" = 1 ]; then echo "${need_pkgs[*]}"; exit 0; fi
 if [ ${#need_pkgs[@]} -gt 0 ]; then
