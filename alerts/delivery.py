@@ -13,11 +13,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from alerts import flapping
-from alerts.events import dedupe, event_for
+from alerts.events import dedupe, event_for, risk_events
 from alerts.message import for_notification, sample_message
 from alerts.models import Attempt, Channel, Notification
 from alerts.transports import TransportError, for_channel
-from monitor.models import Transition
+from monitor.models import PairRisk, Transition
 
 log = logging.getLogger(__name__)
 
@@ -71,13 +71,46 @@ def _notifications(t: Transition, event: str) -> list[int]:
     return list(existing.filter(status=Notification.PENDING).values_list("pk", flat=True))
 
 
+def risk_notifications(raised_ids: Iterable[int], cleared_ids: Iterable[int]) -> list[int]:
+    """Creates the notifications of warnings raised and cleared; returns the ids still to deliver. Safe to run
+    twice: a warning's raising, and its clearing, make one notification per channel (a unique constraint)."""
+    raised_ids, cleared_ids = list(raised_ids), list(cleared_ids)
+    pending = []
+    for risk, event in risk_events(raised_ids, cleared_ids):
+        for channel in channels_for(risk.pair_id, event):
+            try:
+                with transaction.atomic():
+                    Notification.objects.create(risk=risk, channel=channel, event=event)
+            except IntegrityError:
+                pass  # made by an earlier or concurrent run
+        pending += Notification.objects.filter(risk=risk, event=event, status=Notification.PENDING).values_list(
+            "pk", flat=True)
+    now = timezone.now()
+    PairRisk.objects.filter(pk__in=raised_ids, raise_processed__isnull=True).update(raise_processed=now)
+    PairRisk.objects.filter(pk__in=cleared_ids, clear_processed__isnull=True).update(clear_processed=now)
+    return pending
+
+
+def unprocessed_risks(now: dt.datetime | None = None) -> tuple[list[int], list[int]]:
+    """Warnings whose raising or clearing was never turned into notifications (a lost publish), as `unprocessed`
+    finds flips: recent ones only, after a grace."""
+    now = now or timezone.now()
+    window = (now - dt.timedelta(seconds=settings.ALERTS_SWEEP_WINDOW),
+              now - dt.timedelta(seconds=settings.ALERTS_SWEEP_GRACE))
+    raised = PairRisk.objects.filter(raise_processed__isnull=True, raised_at__range=window)
+    cleared = PairRisk.objects.filter(clear_processed__isnull=True, cleared_at__range=window)
+    return (list(raised.order_by("id").values_list("pk", flat=True)[:500]),
+            list(cleared.order_by("id").values_list("pk", flat=True)[:500]))
+
+
 def backoff(attempts: int) -> float:
     return min(settings.ALERTS_BACKOFF * 2 ** max(attempts - 1, 0), 300.0)
 
 
 def deliver(notification_id: int) -> tuple[str, float]:
     """Sends one notification if this caller wins the claim: (outcome, retry countdown)."""
-    n = Notification.objects.select_related("transition__pair", "channel").filter(pk=notification_id).first()
+    n = Notification.objects.select_related("transition__pair", "risk__pair", "channel").filter(
+        pk=notification_id).first()
     if n is None or not n.claim():
         return SKIPPED, 0.0  # sent, being sent, failed for good, held, or gone
     attempts = n.attempts + 1  # claim() counted this attempt in the database
@@ -128,8 +161,8 @@ def send_test(channel: Channel) -> str:
 
 def notifications_for_pair(pair, limit: int = 20) -> list[Notification]:
     """For the pair page: the latest notifications of this pair's flips, newest first."""
-    return list(Notification.objects.filter(transition__pair=pair).select_related("channel", "transition")
-                .order_by("-id")[:limit])
+    return list(Notification.objects.filter(Q(transition__pair=pair) | Q(risk__pair=pair))
+                .select_related("channel", "transition", "risk").order_by("-id")[:limit])
 
 
 def failing_channels() -> list[Channel]:

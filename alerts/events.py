@@ -11,8 +11,10 @@ from alerts.models import (
     REPL_FAILED,
     SIGHT_BACK,
     SIGHT_LOST,
+    WARNING_CLEARED,
+    WARNING_RAISED,
 )
-from monitor.models import Transition
+from monitor.models import PairRisk, Transition
 from monitor.vocabulary import Cause, Status
 
 FAILED = {Transition.HA: HA_FAILED, Transition.REPLICATION: REPL_FAILED}
@@ -67,4 +69,14 @@ def dedupe(events: list[tuple[Transition, str]]) -> list[tuple[Transition, str]]
                 continue
             seen.add((t.pair_id, event))
         out.append((t, event))
+    return out
+
+
+def risk_events(raised_ids: list[int], cleared_ids: list[int]) -> list[tuple[PairRisk, str]]:
+    """The events of warnings before failures raised and cleared by a checkup: one each per episode. A warning
+    raised while its pair was paused for maintenance sends nothing, nor does its clearing."""
+    out: list[tuple[PairRisk, str]] = []
+    for ids, event in ((raised_ids, WARNING_RAISED), (cleared_ids, WARNING_CLEARED)):
+        rows = PairRisk.objects.filter(pk__in=list(ids), paused=False, pair__paused=False).order_by("id")
+        out += [(r, event) for r in rows]
     return out

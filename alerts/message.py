@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from alerts.models import EVENT_TITLES, FlapEpisode, Notification
+from alerts.models import EVENT_TITLES, WARNING_RAISED, FlapEpisode, Notification
 from hapanel.durations import humanize
 from monitor.models import Transition
 
@@ -37,7 +37,7 @@ class Message:
         """A syslog-style severity name: failures are errors, recoveries notices."""
         if self.event.endswith("-failed"):
             return "err"
-        if self.event in ("monitor-stale", "sight-lost", "flapping"):
+        if self.event in ("monitor-stale", "sight-lost", "flapping", WARNING_RAISED):
             return "warning"
         return "notice"
 
@@ -111,6 +111,8 @@ REPEAT_NOTE = ("This may repeat an earlier message: the sender of that one stopp
 
 
 def for_notification(n: Notification, maybe_repeat: bool = False) -> Message:
+    if n.risk_id:
+        return _for_risk(n, maybe_repeat)
     t = n.transition
     pair = t.pair
     title, summary, event = EVENT_TITLES.get(n.event, n.event), t.summary, n.event
@@ -138,6 +140,24 @@ def for_notification(n: Notification, maybe_repeat: bool = False) -> Message:
         url=settings.SITE_URL.rstrip("/") + pair.get_absolute_url(), notification_id=n.pk,
         what_to_do=t.remediation if n.purpose not in (Notification.STABLE, Notification.DIGEST) else "",
         maybe_repeat=maybe_repeat,
+    )
+
+
+def _for_risk(n: Notification, maybe_repeat: bool) -> Message:
+    """A warning before a failure, raised or cleared: its summary, evidence and, when raised, what to do."""
+    r = n.risk
+    raised = n.event == WARNING_RAISED
+    cleared_at = r.cleared_at or r.checked_at
+    lead = {"critical": "Critical warning", "unknown": "Cannot judge"}.get(r.severity, "Warning")
+    summary = (f"{lead} about the {r.subject}: {r.summary}" if raised
+               else f"No longer found about the {r.subject}: {r.summary}")
+    return Message(
+        event=n.event, title=EVENT_TITLES.get(n.event, n.event), pair=r.pair.name, status_kind="",
+        old_status="" if raised else "Warning", new_status="raised" if raised else "cleared", cause=r.code,
+        summary=summary, evidence=r.evidence or {}, detected_at=r.raised_at if raised else cleared_at,
+        previous_lasted=None if raised else (cleared_at - r.raised_at).total_seconds(),
+        url=settings.SITE_URL.rstrip("/") + r.pair.get_absolute_url(), notification_id=n.pk,
+        what_to_do=r.remediation if raised else "", maybe_repeat=maybe_repeat,
     )
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from alerts.transports import mask_url
 from hapanel import encryption
-from monitor.models import Pair, Transition
+from monitor.models import Pair, PairRisk, Transition
 
 # Event kinds an admin can route; `flapping` and `stable` follow the routes of the flips they stand for.
 HA_FAILED, HA_ALIVE = "ha-failed", "ha-alive"
@@ -20,6 +20,8 @@ MONITOR_STALE, MONITOR_RECOVERED = "monitor-stale", "monitor-recovered"
 # The panel cannot tell any more (its login refused, neither node reachable, an answer it cannot read), and can
 # again: losing sight of a pair is news, though not a failure of the pair.
 SIGHT_LOST, SIGHT_BACK = "sight-lost", "sight-back"
+# A warning before a failure (monitor/risks/) raised by a checkup, and cleared once the checkup no longer finds it.
+WARNING_RAISED, WARNING_CLEARED = "warning-raised", "warning-cleared"
 EVENTS = [
     (HA_FAILED, "High Availability Failed"),
     (HA_ALIVE, "High Availability Alive"),
@@ -29,6 +31,8 @@ EVENTS = [
     (MONITOR_RECOVERED, "Monitor recovered"),
     (SIGHT_LOST, "Lost sight of the pair"),
     (SIGHT_BACK, "Sight of the pair regained"),
+    (WARNING_RAISED, "Warning raised"),
+    (WARNING_CLEARED, "Warning cleared"),
 ]
 # Routed for all pairs when a channel is made: nobody should have to think of them to hear of them.
 ON_BY_DEFAULT = (SIGHT_LOST, SIGHT_BACK)
@@ -121,7 +125,10 @@ class Notification(models.Model):
     FLIP, FLAPPING, STABLE, DIGEST = "flip", "flapping", "stable", "digest"
     PURPOSES = [(FLIP, "flip"), (FLAPPING, "flapping"), (STABLE, "stable again"), (DIGEST, "digest of held flips")]
 
-    transition = models.ForeignKey(Transition, on_delete=models.CASCADE, related_name="notifications")
+    # What it tells: a flip (transition), or the raising or clearing of a warning before a failure (risk).
+    transition = models.ForeignKey(Transition, on_delete=models.CASCADE, related_name="notifications", null=True,
+                                   blank=True)
+    risk = models.ForeignKey(PairRisk, on_delete=models.CASCADE, related_name="notifications", null=True, blank=True)
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="notifications")
     event = models.CharField(max_length=20, choices=EVENTS)
     purpose = models.CharField(max_length=10, choices=PURPOSES, default=FLIP)
@@ -137,10 +144,25 @@ class Notification(models.Model):
         constraints = [
             # Exactly once: a flip (or the stable summary closing a flapping episode) per channel.
             models.UniqueConstraint(fields=["transition", "channel", "purpose"], name="one_notification"),
+            # Exactly once: a warning's raising, and its clearing, per channel.
+            models.UniqueConstraint(fields=["risk", "channel", "event"], condition=Q(risk__isnull=False),
+                                    name="one_risk_notification"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.transition} → {self.channel}: {self.status}"
+        return f"{self.transition or self.risk} → {self.channel}: {self.status}"
+
+    @property
+    def pair(self) -> Pair:
+        return self.transition.pair if self.transition_id else self.risk.pair
+
+    @property
+    def what(self) -> str:
+        """What it told, in a few words, for the lists of alerts."""
+        if self.transition_id:
+            t = self.transition
+            return f"{t.old_status} → {t.new_status} ({t.cause})"
+        return f"{self.risk.code} ({self.risk.subject})"
 
     @property
     def event_title(self) -> str:

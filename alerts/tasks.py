@@ -33,11 +33,20 @@ def deliver_notification(self, notification_id: int) -> str:
 
 
 @shared_task(ignore_result=True)
+def notify_risks(raised_ids: list[int], cleared_ids: list[int]) -> int:
+    """Warnings before failures raised or cleared: one notification per routed channel, each delivered by its own
+    task."""
+    return _deliver(delivery.risk_notifications(raised_ids, cleared_ids))
+
+
+@shared_task(ignore_result=True)
 def sweep_transitions() -> int:
-    """Beat: the transition rows are the outbox. Flips whose alerts were never queued get them now; running
-    twice is harmless, since a flip's notifications are made once and each is claimed before it is sent."""
+    """Beat: the transition rows, and the warnings' episodes, are the outbox. Flips and warnings whose alerts were
+    never queued get them now; running twice is harmless, since their notifications are made once and each is
+    claimed before it is sent."""
     ids = delivery.unprocessed()
-    return notify_transitions(ids) if ids else 0
+    raised, cleared = delivery.unprocessed_risks()
+    return (notify_transitions(ids) if ids else 0) + (notify_risks(raised, cleared) if raised or cleared else 0)
 
 
 @shared_task(ignore_result=True)
@@ -58,3 +67,8 @@ def queue_notifications(sender, transition_ids: list[int], **_kwargs) -> None:
     except Exception as exc:  # noqa: BLE001 (kombu's and redis-py's errors alike; the sweep makes good)
         log.warning("alerts of transitions %s not queued, the broker is unreachable (%s): the outbox sweep "
                     "sends them once it is back", transition_ids, exc)
+
+
+def queue_risk_notifications(sender, raised_ids: list[int], cleared_ids: list[int], **_kwargs) -> None:
+    """Receiver of `monitor.signals.risks_changed`."""
+    notify_risks.apply_async((raised_ids, cleared_ids))

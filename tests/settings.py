@@ -15,6 +15,9 @@ os.environ.setdefault("HAPANEL_QUEUE", f"hapanel-test-{_slot}")
 os.environ.setdefault("HAPANEL_CACHE_PREFIX", f"hapanel-test-{_slot}")
 # Tests press Test connection far more often than an admin; the limit has a test of its own.
 os.environ.setdefault("HAPANEL_CHECKS_PER_MINUTE", "100000")
+# The workers of other tests check up on the sandbox pair rarely, so that their receivers get no warnings they
+# did not ask for (the sandbox runs MariaDB's default sync_binlog=0); the warning tests set their own cadence.
+os.environ.setdefault("HAPANEL_CHECKUP_SECONDS", "3600")
 os.environ.setdefault("HAPANEL_SANDBOX_PORT", str(3417 + 10 * _slot))
 os.environ.setdefault("HAPANEL_SANDBOX_DIR", str(_base / "var" / f"test-sandbox-{_slot}"))
 

@@ -1,0 +1,62 @@
+"""Warnings before failures reach real receivers: a real worker checks the real sandbox pair up every second; a
+setting made unsafe on a real node sends one "Warning raised" per channel, put right one "Warning cleared", and
+the checkups that keep finding it (or not) in between send nothing more."""
+
+from __future__ import annotations
+
+from alerts.models import Notification
+from monitor.models import Pair, PairRisk
+from monitor.vocabulary import RiskCode
+from tests import risk_steps as steps
+from tests.receivers import TrapReceiver, channels_for, worker_env
+from tests.services import wait_for
+
+KEY = f"{RiskCode.DURABILITY}:primary"
+
+
+def _checkups_after(pair_id: int, count: int) -> None:
+    """Waits until `count` more checkups of the pair were recorded."""
+    start = Pair.objects.get(pk=pair_id).checked_up_at
+    seen = {start}
+
+    def more() -> bool:
+        seen.add(Pair.objects.get(pk=pair_id).checked_up_at)
+        return len(seen) > count
+    wait_for(more, 30, f"{count} more checkups of the pair")
+
+
+def test_one_raised_and_one_cleared_alert_per_channel(worker_factory, receivers, sandbox_pair, healthy):
+    first, second = (steps.setting(healthy, role, "sync_binlog", 1) for role in ("primary", "secondary"))
+    with first, second:
+        channels_for(receivers)
+        worker_factory("risk-alerts", beat=True, env={**worker_env(receivers), "HAPANEL_CHECKUP_SECONDS": "1"})
+        pid = sandbox_pair.pk
+        wait_for(lambda: Pair.objects.get(pk=pid).checked_up_at is not None, 30, "the first checkup")
+        assert not PairRisk.objects.filter(pair_id=pid).exists(), "a healthy sandbox pair raises no warning"
+        with steps.setting(healthy, "primary", "sync_binlog", 0):
+            raised = receivers.http.wait(1, '"warning-raised"')
+            _checkups_after(pid, 3)  # found again and again: still one episode, no news
+        receivers.http.wait(1, '"warning-cleared"')
+        _checkups_after(pid, 3)
+        wait_for(lambda: not Notification.objects.filter(status__in=["pending", "sending"]).exists(), 20,
+                 "every notification delivered")
+
+    r = receivers
+    for name, receiver, per_channel in (("email", r.smtp, 1), ("webhook", r.http, 1), ("syslog", r.syslog, 2),
+                                        ("snmp", r.traps, 1)):
+        assert len(receiver.messages("warning-raised" if name != "email" else "Warning raised")) == per_channel, name
+        assert len(receiver.messages("warning-cleared" if name != "email" else "Warning cleared")) == per_channel, name
+        assert len(receiver.received) == 2 * per_channel, (name, [m.body[:120] for m in receiver.received])
+    body = r.http.json()[0]
+    assert (body["event"], body["pair"], body["cause"]) == ("warning-raised", "sandbox", RiskCode.DURABILITY)
+    assert body["summary"].startswith("Warning about the primary: the primary is not crash-safe")
+    assert "SET GLOBAL sync_binlog = 1" in body["what_to_do"] and f"What to do: {body['what_to_do']}" in body["text"]
+    assert "sync_binlog" in str(body["evidence"])
+    cleared = r.http.json()[1]
+    assert cleared["event"] == "warning-cleared" and cleared["what_to_do"] == "" and cleared["previous_lasted_seconds"]
+    mail = r.smtp.messages("Warning raised")[0]
+    assert mail.headers["Subject"] == "[hapanel] sandbox: Warning raised (config-durability)"
+    trap = TrapReceiver.varbinds(r.traps.messages("warning-raised")[0])
+    assert "config-durability" in trap.values()
+    episode = PairRisk.objects.get(pair_id=sandbox_pair.pk, key=KEY)
+    assert episode.cleared_at is not None and raised
