@@ -21,3 +21,9 @@ def is_admin(user) -> bool:
 
 def is_viewer(user) -> bool:
     return user.is_authenticated and (is_admin(user) or user.groups.filter(name=VIEWER).exists())
+
+
+def navigation(request) -> dict:
+    """Context processor: `is_admin` on every page, for the links only admins may follow (Add pair). A callable,
+    so a page that never shows those links asks the database nothing."""
+    return {"is_admin": lambda: is_admin(request.user)}
