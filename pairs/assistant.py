@@ -1,7 +1,8 @@
 """The setup assistant's Django side: its options form, and the generated plan kept for the download.
 
 The plan's passwords live only in the admin's session, encrypted, until the next generation: the
-page shows them once and the .zip offered beside it holds the very same ones.
+page shows them once and the .zip offered beside it holds the very same ones. Generating changes nothing
+in the panel: the new monitor password is stored only from Verify, once it logs in on both nodes.
 """
 
 from __future__ import annotations
@@ -40,9 +41,6 @@ class SetupForm(forms.Form):
         required=False, initial=False, label="Vault admin account",
         help_text="also create hapanel_vault_admin on the primary, for HAPANEL_VAULT_ADMIN_DSN (manage.py vault): "
                   "it may create and write the vault schema only")
-    store_monitor_password = forms.BooleanField(
-        required=False, initial=False, label="Store the new monitor password in the panel",
-        help_text="the panel then monitors with it at once: tick it only when you apply the SQL right away")
 
     def clean_tls_dir(self) -> str:
         value = self.cleaned_data["tls_dir"].rstrip("/") or "/"
@@ -106,3 +104,20 @@ def kept(session, pair: Pair) -> Plan | None:
     if set(passwords) != {f.name for f in fields(Passwords)}:
         return None  # kept before the accounts changed: generating again gives the whole set
     return plan(SetupInput(**data), Passwords(**passwords))
+
+
+def generated_monitor_password(session, pair: Pair) -> str | None:
+    """The monitor password of the setup last generated for the pair, while the panel monitors with another one.
+    Generating stores nothing: Verify tries this password, and the admin stores it once it logs in on both nodes."""
+    generated = kept(session, pair)
+    if generated is None:
+        return None
+    new = generated.passwords.monitor
+    return None if {_stored_password(node) for node in pair.nodes.all()} == {new} else new
+
+
+def _stored_password(node: Node) -> str:
+    try:
+        return node.get_password()
+    except ValueError:  # it no longer decrypts: a password to replace, like any other
+        return ""

@@ -12,4 +12,5 @@ urlpatterns = [
     path("pairs/<id:pair_id>/setup/", views.pair_setup, name="pair-setup"),
     path("pairs/<id:pair_id>/setup.zip", views.pair_setup_zip, name="pair-setup-zip"),
     path("pairs/<id:pair_id>/verify/", views.pair_verify, name="pair-verify"),
+    path("pairs/<id:pair_id>/store-password/", views.pair_store_password, name="pair-store-password"),
 ]

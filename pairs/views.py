@@ -108,13 +108,10 @@ def pair_setup(request: HttpRequest, pair_id: int) -> HttpResponse:
         setup, passwords = assistant.setup_input(pair, form.cleaned_data), Passwords.generate()
         generated = plan(setup, passwords)
         assistant.keep(request.session, pair, setup, passwords)
-        before = changes.snapshot(pair)
-        if form.cleaned_data["store_monitor_password"]:
-            for node in pair.nodes.all():
-                node.set_password(passwords.monitor)
-                node.save(update_fields=["monitor_password_enc"])
-        changes.log_change(pair, request.user, PairChange.SETUP, changes.diff(before, changes.snapshot(pair)),
-                       note=f"setup generated for {form.cleaned_data['flavour']}")
+        # Nothing of the pair changes: the panel keeps monitoring with its password until Verify saw the new one
+        # log in on both nodes and the admin stored it there (pair_store_password).
+        flavour = form.cleaned_data["flavour"]
+        changes.log_change(pair, request.user, PairChange.SETUP, note=f"setup generated for {flavour}")
     return render(request, "pairs/setup.html", {"pair": pair, "form": form, "plan": generated})
 
 
@@ -135,5 +132,32 @@ def pair_verify(request: HttpRequest, pair_id: int) -> HttpResponse:
     pair = get_object_or_404(Pair, pk=pair_id)
     from pairs.verify import verify  # polls the pair: the poller and the driver, on request only
 
-    result = verify(pair) if request.method == "POST" else None
+    result = None
+    if request.method == "POST":
+        result = verify(pair, assistant.generated_monitor_password(request.session, pair))
     return render(request, "pairs/verify.html", {"pair": pair, "result": result})
+
+
+@admin_only
+@require_POST
+def pair_store_password(request: HttpRequest, pair_id: int) -> HttpResponse:
+    """Stores the setup assistant's new monitor password, after trying it again on both nodes."""
+    pair = get_object_or_404(Pair, pk=pair_id)
+    from pairs.verify import try_password  # the database driver, on request only
+
+    new = assistant.generated_monitor_password(request.session, pair)
+    if new is None:
+        messages.warning(request, "Nothing to store: the panel already monitors with the password of the last "
+                                  "setup generated here, or none was generated in this session.")
+    elif problems := try_password(pair, new).problems():
+        messages.error(request, "The new monitor password was not stored: on the " + "; on the ".join(
+            f"{role}, {text}" for role, text in problems) + ". The panel keeps monitoring with its password.")
+    else:
+        before = changes.snapshot(pair)
+        for node in pair.nodes.all():
+            node.set_password(new)
+            node.save(update_fields=["monitor_password_enc"])
+        changes.log_change(pair, request.user, PairChange.EDITED, changes.diff(before, changes.snapshot(pair)),
+                           note="the setup assistant's monitor password, stored once it logged in on both nodes")
+        messages.success(request, "The new monitor password is stored: the monitor uses it from its next poll.")
+    return redirect("pair-verify", pair.pk)

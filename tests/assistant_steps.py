@@ -12,8 +12,11 @@ from monitor.models import Pair
 from tests.factories import pair_data
 
 
-def generated(admin_client: Client, nodes: SandboxPair, name: str, **options: str) -> tuple[Pair, dict[str, str]]:
-    """The nodes registered as pair `name`, and the assistant's .zip generated for it: {file name: text}."""
+def generated(admin_client: Client, nodes: SandboxPair, name: str, typed: bool = True,
+              **options: str) -> tuple[Pair, dict[str, str]]:
+    """The nodes registered as pair `name`, and the assistant's .zip generated for it: {file name: text}.
+    `typed`: the admin also types the generated monitor password into the pair's form at once, for tests that
+    apply the SQL before anything polls; else the panel keeps "not-yet" until Verify's store step."""
     node = {"host": "127.0.0.1", "monitor_password": "not-yet", "tls_mode": "verify-identity",
             "ca_cert": nodes.ca_file.read_text()}
     data = pair_data(name, primary={**node, "port": str(nodes.primary.port)},
@@ -21,10 +24,15 @@ def generated(admin_client: Client, nodes: SandboxPair, name: str, **options: st
     assert admin_client.post("/pairs/new/", data).status_code == 302
     pair = Pair.objects.get(name=name)
     form = {"flavour": "mariadb", "tls_dir": str(nodes.pki), "monitor_from": "127.0.0.1", "vault_schema": "vault",
-            "emergency_from": "127.0.0.1", "store_monitor_password": "on", **options}
+            "emergency_from": "127.0.0.1", **options}
     assert admin_client.post(f"/pairs/{pair.pk}/setup/", form).status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(admin_client.get(f"/pairs/{pair.pk}/setup.zip").content))
-    return pair, {name.removeprefix("hapanel-setup/"): archive.read(name).decode() for name in archive.namelist()}
+    files = {name.removeprefix("hapanel-setup/"): archive.read(name).decode() for name in archive.namelist()}
+    if typed:
+        monitor = shown_passwords(files["README.txt"])["hapanel_monitor"]
+        edited = {**data, "primary-monitor_password": monitor, "secondary-monitor_password": monitor}
+        assert admin_client.post(f"/pairs/{pair.pk}/edit/", edited).status_code == 302
+    return pair, files
 
 
 def shown_passwords(readme: str) -> dict[str, str]:

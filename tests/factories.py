@@ -128,7 +128,7 @@ ADMIN_URLS = [
     ("get", "/pairs/{id}/edit/"), ("post", "/pairs/{id}/edit/"), ("get", "/pairs/{id}/delete/"),
     ("post", "/pairs/{id}/delete/"), ("post", "/pairs/{id}/pause/"), ("post", "/pairs/{id}/resume/"),
     ("get", "/pairs/{id}/setup/"), ("post", "/pairs/{id}/setup/"), ("get", "/pairs/{id}/setup.zip"),
-    ("get", "/pairs/{id}/verify/"), ("post", "/pairs/{id}/verify/"),
+    ("get", "/pairs/{id}/verify/"), ("post", "/pairs/{id}/verify/"), ("post", "/pairs/{id}/store-password/"),
 ]
 
 

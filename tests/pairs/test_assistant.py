@@ -5,7 +5,8 @@ from __future__ import annotations
 import html
 import re
 
-from tests.assistant_steps import generated, grants_of, restart_with, statements
+from monitor.models import Node
+from tests.assistant_steps import generated, grants_of, restart_with, shown_passwords, statements
 from tests.services import wait_for
 
 
@@ -14,16 +15,34 @@ def visible(response) -> str:
 
 
 def test_generated_setup_gives_alive_alive(admin_client, fresh_nodes):
-    pair, files = generated(admin_client, fresh_nodes, "fresh", primary_server_id="11", secondary_server_id="12")
+    pair, files = generated(admin_client, fresh_nodes, "fresh", typed=False, primary_server_id="11",
+                            secondary_server_id="12")
+    new_password = shown_passwords(files["README.txt"])["hapanel_monitor"]
 
-    # Before anything is applied, verify names the first missing step of each node.
+    def stored() -> set[str]:
+        return {node.get_password() for node in Node.objects.filter(pair=pair)}
+
+    # Before anything is applied, verify names the first missing step of each node, and the new monitor
+    # password cannot be stored: it does not work yet.
     missing = visible(admin_client.post(f"/pairs/{pair.pk}/verify/"))
     assert "Primary, step “Connection”: the monitor cannot connect (tls): SSL is required" in missing
+    assert "The panel keeps monitoring with its password" in missing and "Store the new monitor" not in missing
+    refused = visible(admin_client.post(f"/pairs/{pair.pk}/store-password/", follow=True))
+    assert "The new monitor password was not stored: on the primary, it does not log in (tls)" in refused
+    assert stored() == {"not-yet"}
 
     for role in ("primary", "secondary"):
         restart_with(fresh_nodes, role, files[f"{role}/01-server-options.cnf"])
         fresh_nodes.sql(role, *statements(files[f"{role}/02-accounts.sql"]))
         fresh_nodes.sql(role, *statements(files[f"{role}/03-heartbeat.sql"]))
+
+    # The accounts exist: the panel's own password is refused, the new one logs in; storing it is the admin's step.
+    page = visible(admin_client.post(f"/pairs/{pair.pk}/verify/"))
+    assert "Primary, step “Connection”: the monitor cannot connect (auth)" in page
+    assert "The monitor password of the setup generated here logs in on both nodes" in page
+    assert stored() == {"not-yet"}
+    done = visible(admin_client.post(f"/pairs/{pair.pk}/store-password/", follow=True))
+    assert "The new monitor password is stored" in done and stored() == {new_password}
 
     # Accounts and heartbeat in place, no replication yet: verify says exactly that.
     missing = visible(admin_client.post(f"/pairs/{pair.pk}/verify/"))

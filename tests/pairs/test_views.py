@@ -106,17 +106,18 @@ def test_setup_page_generates_once_and_the_zip_matches(admin_client, pair):
     assert admin_client.get(f"/pairs/{pair.pk}/setup.zip").status_code == 302  # nothing generated yet
     options = {"flavour": "mariadb", "tls_dir": "/etc/mysql/tls", "primary_server_id": "1",
                "secondary_server_id": "2", "monitor_from": "10.0.0.%", "vault_schema": "vault",
-               "emergency_from": "%", "store_monitor_password": "on"}
+               "emergency_from": "%"}
     page = admin_client.post(f"/pairs/{pair.pk}/setup/", options).content.decode()
     assert "CHANGE MASTER TO MASTER_HOST=&#x27;db2.example.com&#x27;" in page
     archive = zipfile.ZipFile(io.BytesIO(admin_client.get(f"/pairs/{pair.pk}/setup.zip").content))
     readme = archive.read("hapanel-setup/README.txt").decode()
     monitor_password = readme.split("hapanel_monitor: ")[1].split()[0]
     assert monitor_password in page
-    assert Pair.objects.get(pk=pair.pk).node("primary").get_password() == monitor_password
+    # Generating changes nothing the panel monitors with: the new password is stored only from Verify.
+    assert Pair.objects.get(pk=pair.pk).node("primary").get_password() == "secret-primary"
     assert "hapanel-setup/secondary/04-replication.sql" in archive.namelist()
     change = PairChange.objects.get(pair=pair, action="setup")
-    assert change.changes["primary.monitor_password"] == {"old": "••••", "new": "••••"}
+    assert change.changes == {} and change.note == "setup generated for mariadb"
     again = admin_client.post(f"/pairs/{pair.pk}/setup/", options).content.decode()
     assert monitor_password not in again  # new passwords on every generation
 
