@@ -122,8 +122,8 @@ SUMMARY: dict[str, str] = {
         "either ({source_reach})"
     ),
     "source-silent": (
-        "The {source} ({source_addr}) is down or cut off from everyone: it does not answer the monitor "
-        "({source_reach}) and {replica_view}"
+        "The {source} ({source_addr}) is silent: it does not answer the monitor ({source_reach}) and "
+        "{replica_view}; it is down, or cut off from both the panel and the {replica}"
     ),
     "source-isolated": (
         "The {source} ({source_addr}) is cut off from the {replica} and from the monitor ({source_reach}): "

@@ -327,9 +327,10 @@ def test_a_node_back_from_a_silent_outage_keeps_its_cause_while_it_reconnects_to
 
 def test_host_down_summary_says_who_lost_the_primary():
     health = evaluate(pair(BI, p=SILENT, s=dict(peer_heartbeat=STALE), s_ch=QUIET))
-    assert health.ha.summary.startswith("The primary (127.0.0.1:3307) is down or cut off from everyone: it does "
-                                        "not answer the monitor (timeout) and the secondary has received nothing "
-                                        "from it for 2.6 s"), health.ha.summary
+    assert health.ha.summary == ("The primary (127.0.0.1:3307) is silent: it does not answer the monitor "
+                                 "(timeout) and the secondary has received nothing from it for 2.6 s (its IO "
+                                 "thread still says Yes); it is down, or cut off from both the panel and the "
+                                 "secondary"), health.ha.summary
     assert health.ha.evidence["source_quiet_for"] == 2.6
 
 

@@ -10,7 +10,6 @@ import datetime as dt
 import os
 import signal
 import threading
-import time
 
 import pytest
 from django.conf import settings
@@ -91,14 +90,11 @@ def test_the_panel_losing_a_node_is_a_warning_not_a_failure(network_lab, lab_pai
 
 def test_a_silent_primary_host_is_down_once_the_secondary_confirms(network_lab, lab_pair):
     pid = lab_pair.pk
-    started = time.monotonic()
     network_lab.fault("host-down", node="primary")
+    # The secondary's quiet limit (2.5 heartbeat periods) plus the panel's connect timeout: about 4 s here,
+    # measured by bench/detection.py; the wait only bounds a run that never sees it.
     wait_status(pid, "Failed", cause="primary-down", timeout=10)
-    detected = time.monotonic() - started
-    # Measured 4.17, 4.22 and 4.24 s (3 runs, 2 shared cores): the secondary's quiet limit (2.5 heartbeat
-    # periods) plus the panel's own connect timeout to the silent host; 5 s leaves room for a busy machine.
-    assert detected < 5.0, f"host-down seen after {detected:.2f} s"
-    assert "is down or cut off from everyone" in Pair.objects.get(pk=pid).ha_summary
+    assert "is down, or cut off from both the panel and the secondary" in Pair.objects.get(pk=pid).ha_summary
     _heal_after_one_failure(network_lab, pid, "primary-down")
 
 
