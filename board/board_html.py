@@ -84,8 +84,20 @@ def _pieces(p: PairView, stamp: _Stamps) -> tuple[str, str, str, str]:
     repl_head, repl_tail = _line(p.repl, stamp)
     return (f'<tbody class="pair {_WORST[p.worst]}" data-pair="{name}"><tr>'
             f'<th rowspan="{3 if warnings else 2}" scope="rowgroup"><a href="{p.url}">{name}</a>'
-            f"<small>{escape(p.topology)}{paused}</small></th>{ha_head}",
+            f"{risk_marker(p.risk_marker, p.url)}<small>{escape(p.topology)}{paused}</small></th>{ha_head}",
             ha_tail, f"</tr><tr>{repl_head}", f"{repl_tail}</tr>{warnings}</tbody>")
+
+
+def risk_marker(marker: dict, url: str) -> str:
+    """The board's compact sign of a pair's open warnings before failures: their number, in the colour of the
+    worst, linking to the pair page's list; its title names them."""
+    count = sum(marker.get(severity, 0) for severity in ("critical", "warning", "unknown"))
+    if not count:
+        return ""
+    worst = escape(str(marker.get("worst") or "warning"))
+    names = escape(", ".join(marker.get("codes") or []))
+    return (f' <a class="risk-marker risk-{worst}" href="{url}#warnings" title="warnings before failures: {names}">'
+            f'&#9888; {count}</a>')
 
 
 def _checked(checked: dt.datetime | None, age: float | None, fresh: bool, lag: float | None, high: bool,

@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from board import presenters
-from monitor.models import Transition
+from monitor.models import PairRisk, Transition
 from monitor.vocabulary import Status
 
 STATUS_HELP = "1 alive, 0 failed, -1 unknown (including a reading older than the staleness bound)"
@@ -73,6 +73,7 @@ class PairCollector:
                     sql.add_metric([name, role, source], 1 if nodes[f"{role}_sql"] == "Yes" else 0)
         yield from (ha, repl, lag, age, reach, io, sql)
         yield self._transitions()
+        yield from self._risks()
         yield self._monitor()
 
     def _transitions(self) -> Metric:
@@ -81,6 +82,21 @@ class PairCollector:
         for name, kind, new, n in rows.order_by():
             total.add_metric([name, kind, new], n)
         return total
+
+    def _risks(self) -> Iterator[Metric]:
+        """Warnings before failures: one series per open warning, and how many each pair has had."""
+        now = GaugeMetricFamily("hapanel_pair_warning", "1 for each open warning before a failure, by its code, "
+                                "subject (node or direction) and severity (critical, warning, unknown)",
+                                labels=["pair", "code", "subject", "severity"])
+        current = PairRisk.objects.filter(cleared_at__isnull=True, pair__archived=False)
+        for name, code, subject, severity in current.values_list("pair__name", "code", "subject", "severity"):
+            now.add_metric([name, code, subject, severity], 1)
+        total = CounterMetricFamily("hapanel_warnings_raised", "Warnings before failures raised",
+                                    labels=["pair", "code"])
+        rows = PairRisk.objects.filter(pair__archived=False).values_list("pair__name", "code").annotate(n=Count("id"))
+        for name, code, n in rows.order_by():
+            total.add_metric([name, code], n)
+        yield from (now, total)
 
     def _monitor(self) -> Metric:
         up = GaugeMetricFamily("hapanel_monitor_up", "1 when the monitor's beat ran within the staleness bound "

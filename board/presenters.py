@@ -73,6 +73,8 @@ class PairView:
     lag_warning: float
     worst: str  # the lower of the two shown statuses: the board's order, counts and filter read it often
     warnings: list[str] = field(default_factory=list)
+    # Warnings before failures open now (monitor.risk_record.marker): counts per severity, the worst, the codes.
+    risk_marker: dict = field(default_factory=dict)
 
     @property
     def fresh(self) -> bool:
@@ -121,7 +123,8 @@ class _Stored(Func):
 # A board row: what the board, the API, the metrics and `hastatus` show of a pair, in this order. Health and
 # readings stay in the database (a few kB per pair); the summaries and warnings have columns of their own.
 ROW = ("id", "name", "topology", "paused", "poll_interval", "lag_warning", "ha_status", "ha_cause", "ha_since_at",
-       "ha_summary", "repl_status", "repl_cause", "repl_since_at", "repl_summary", "lag", "checked_at", "warnings_json")
+       "ha_summary", "repl_status", "repl_cause", "repl_since_at", "repl_summary", "lag", "checked_at", "warnings_json",
+       "risk_marker_json")
 CHECKED, INTERVAL, NAME = ROW.index("checked_at"), ROW.index("poll_interval"), ROW.index("name")
 LAG, LAG_WARNING = ROW.index("lag"), ROW.index("lag_warning")
 HA, REPL = ROW.index("ha_status"), ROW.index("repl_status")
@@ -132,7 +135,7 @@ def board_queryset(name: str = "", **extra) -> QuerySet:
     qs = Pair.objects.filter(name__icontains=name) if name else Pair.objects.all()
     return qs.annotate(
         ha_since_at=_Stored("ha_since"), repl_since_at=_Stored("repl_since"), checked_at=_Stored("last_checked"),
-        warnings_json=_Stored("warnings"), **extra,
+        warnings_json=_Stored("warnings"), risk_marker_json=_Stored("risk_marker"), **extra,
     ).values_list(*ROW, *extra)
 
 
@@ -200,7 +203,8 @@ def _row(pair: Pair) -> tuple:
     """A Pair instance as a board row (pages that load one pair with its health)."""
     return (pair.id, pair.name, pair.topology, pair.paused, pair.poll_interval, pair.lag_warning, pair.ha_status,
             pair.ha_cause, pair.ha_since, pair.ha_summary, pair.repl_status, pair.repl_cause,
-            pair.repl_since, pair.repl_summary, pair.lag, pair.last_checked, list(pair.warnings or []))
+            pair.repl_since, pair.repl_summary, pair.lag, pair.last_checked, list(pair.warnings or []),
+            dict(pair.risk_marker or {}))
 
 
 def _line(label: str, stored: str, cause: str, summary: str | None, since: dt.datetime | None,
@@ -221,7 +225,7 @@ def present(pair: Pair | tuple, now: dt.datetime | None = None, bounds: dict | N
     the row's `freshness` if the caller has it already."""
     row = _row(pair) if isinstance(pair, Pair) else pair
     (pk, name, topology, paused, _, lag_warning, ha, ha_cause, ha_since, ha_summary, repl, repl_cause, repl_since,
-     repl_summary, lag, _, warnings) = row
+     repl_summary, lag, _, warnings, risk_marker) = row
     now = now or timezone.now()
     checked, age, bound, fresh = known or freshness(row, now, {} if bounds is None else bounds)
     if fresh:
@@ -236,8 +240,10 @@ def present(pair: Pair | tuple, now: dt.datetime | None = None, bounds: dict | N
         ha_line = _stale_line(HA_LABEL, ha, ha_cause, checked or as_datetime(ha_since), age)
         repl_line = _stale_line(REPL_LABEL, repl, repl_cause, checked or as_datetime(repl_since), age)
         worst, warnings = UNKNOWN, []
+    if risk_marker.__class__ is str:  # the JSON text of a board query; the warnings' own checkup keeps them true
+        risk_marker = _decode(risk_marker)[0] if risk_marker not in ("{}", "") else {}
     return PairView(pk, name, topology, paused, ha_line, repl_line, checked, age, bound, lag, lag_warning, worst,
-                    warnings or [])
+                    warnings or [], risk_marker or {})
 
 
 def lag_figure(lag: float) -> str:
@@ -319,8 +325,21 @@ def api_pair(view: PairView) -> dict:
         "ha": _api_line(view.ha), "replication": _api_line(view.repl), "fresh": view.fresh,
         "last_checked": view.last_checked, "last_check_age_seconds": _round(view.check_age),
         "stale_after_seconds": view.stale_after, "heartbeat_lag_seconds": _round(view.lag),
-        "warnings": view.warnings,
+        "warnings": view.warnings, "warnings_before_failures": risk_counts(view.risk_marker),
     }
+
+
+def risk_counts(marker: dict) -> dict:
+    """The open warnings before failures of a pair, as the API and the board count them."""
+    return {"critical": marker.get("critical", 0), "warning": marker.get("warning", 0),
+            "unknown": marker.get("unknown", 0), "worst": marker.get("worst"), "codes": marker.get("codes", [])}
+
+
+def risk_view(r) -> dict:
+    """One open warning before a failure (a monitor.models.PairRisk), for the pair page and the API."""
+    return {"code": r.code, "severity": r.severity, "subject": r.subject, "summary": r.summary,
+            "remediation": r.remediation, "evidence": r.evidence, "raised_at": r.raised_at,
+            "last_seen": r.checked_at}
 
 
 def _flag(value: object) -> str:

@@ -14,6 +14,7 @@ from board import history, presenters
 from board.board import Board
 from board.views.access import token_or_viewer
 from board.views.inputs import board_query_problem, json_error, query_problem
+from monitor import risk_record
 from monitor.models import Pair
 
 MAX_TRANSITIONS = 1000
@@ -70,6 +71,8 @@ def pair(request: HttpRequest, pair_id: int) -> HttpResponse:
     data["replication"]["remediation"] = (obj.health.get("replication") or {}).get("remediation", "")
     data["nodes"] = [{"role": n.role, "address": n.address} for n in obj.nodes.all()]
     data["readings"] = obj.readings
+    data["warnings_before_failures"]["checked_at"] = obj.checked_up_at
+    data["warnings_before_failures"]["open"] = [presenters.risk_view(r) for r in risk_record.current(obj)]
     return _json(data)
 
 

@@ -15,7 +15,7 @@ from board.board import Board
 from board.views import extras
 from board.views.inputs import bad_request, board_query_problem, query_problem
 from hapanel.access import viewer_required
-from monitor import coordination
+from monitor import coordination, risk_record
 from monitor.models import Pair
 
 CHART_WINDOW = 3600.0  # the pair page's lag chart: the last hour
@@ -62,7 +62,8 @@ def pair_detail(request: HttpRequest, pair_id: int) -> HttpResponse:
     return render(request, "board/pair.html", {
         "pair": pair, "view": view, "nodes": presenters.node_views(pair), "chart": chart,
         "cards": runbook.for_pair(view, pair.health, pair.readings), "transitions": pair.transitions.all()[:20],
-        "monitor": presenters.monitor_banner(), **extras.pair_extras(request, pair),
+        "monitor": presenters.monitor_banner(), "risks": risk_record.current(pair),
+        **extras.pair_extras(request, pair),
     })
 
 
