@@ -33,7 +33,7 @@ class DemoVault:
 
 
 def configure(sandbox: SandboxPair, pair: Pair) -> Access:
-    """Schema on the primary (replicated), the audit writer there only, and the pair's Access row."""
+    """Schema on the primary (replicated), the emergency accounts on both nodes, and the pair's Access row."""
     schema = settings.VAULT_SCHEMA
     if not sandbox.emergency_password:
         raise SandboxError("this sandbox predates emergency access: `manage.py sandbox down` then `up`")
@@ -46,13 +46,14 @@ def configure(sandbox: SandboxPair, pair: Pair) -> Access:
     writer = secrets.token_urlsafe(18)
     clients = sandbox.client_hosts  # where the panel connects from: loopback, or the network lab's subnet
     account = f"'{WRITER_USER}'@'{clients}'"
-    # Not replicated: the audit writer exists on the primary only, so nothing can write the secondary.
-    sandbox.sql("primary", "SET sql_log_bin = 0",
-                f"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY '{writer}' REQUIRE SSL",
-                f"ALTER USER {account} IDENTIFIED BY '{writer}'",
-                f"GRANT SELECT, INSERT ON {q}.audit TO {account}")
+    # As the setup assistant makes them: the audit writer on both nodes, so the roles can swap (the secondary's
+    # read_only keeps it from writing there), each node's accounts its own, not replicated.
     for role in ("primary", "secondary"):  # the sandbox grants `vault`; another schema name needs its grant
-        sandbox.sql(role, "SET sql_log_bin = 0", f"GRANT SELECT ON {q}.* TO '{EMERGENCY_USER}'@'{clients}'")
+        sandbox.sql(role, "SET sql_log_bin = 0",
+                    f"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY '{writer}' REQUIRE SSL",
+                    f"ALTER USER {account} IDENTIFIED BY '{writer}'",
+                    f"GRANT SELECT, INSERT ON {q}.audit TO {account}",
+                    f"GRANT SELECT ON {q}.* TO '{EMERGENCY_USER}'@'{clients}'")
     access, _ = Access.objects.get_or_create(pair=pair)
     access.schema, access.reader_user, access.writer_user = schema, EMERGENCY_USER, WRITER_USER
     access.set_passwords(sandbox.emergency_password, writer)

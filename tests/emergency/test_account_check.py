@@ -51,10 +51,10 @@ def test_the_check_proves_the_accounts_and_names_the_missing_step(demo_vault, he
     pair, _ = demo_vault
     writer_password = Access.objects.get(pair=pair).writer_password()
     # The audit writer on the secondary as the assistant's steps 2 and 5 make it (sql_log_bin = 0: each node
-    # its own); the demo vault makes it on the primary only.
-    step_2 = ["SET sql_log_bin = 0", f"CREATE USER {WRITER} IDENTIFIED BY '{writer_password}' REQUIRE SSL"]
-    step_5 = ["SET sql_log_bin = 0", f"GRANT INSERT ON vault.audit TO {WRITER}"]
-    healthy.sql("secondary", *step_2, *step_5)
+    # its own), to put back after the test took it away.
+    step_2 = ["SET sql_log_bin = 0", f"CREATE USER IF NOT EXISTS {WRITER} IDENTIFIED BY '{writer_password}' "
+              "REQUIRE SSL"]
+    step_5 = ["SET sql_log_bin = 0", f"GRANT SELECT, INSERT ON vault.audit TO {WRITER}"]
     try:
         before = _untouched(healthy)
         lines = _lines(_check_from_the_pair_page(admin_client, pair))
@@ -85,7 +85,7 @@ def test_the_check_proves_the_accounts_and_names_the_missing_step(demo_vault, he
         assert writer_password not in html
         assert _untouched(healthy) == before
     finally:
-        healthy.sql("secondary", "SET sql_log_bin = 0", f"DROP USER IF EXISTS {WRITER}")
+        healthy.sql("secondary", *step_2, *step_5)
 
 
 @pytest.fixture
