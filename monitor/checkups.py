@@ -47,7 +47,7 @@ def checkup(pair_id: int) -> str:
     nodes = {n.role: n for n in Node.objects.filter(pair=pair)}
     primary, secondary = _POOL.map(lambda role: _read(nodes.get(role), pair, role), (Node.PRIMARY, Node.SECONDARY))
     now = timezone.now()
-    assessment = assess(PairCheckup(pair.topology, primary, secondary, away_for(pair, now)))
+    assessment = assess(PairCheckup(pair.topology, primary, secondary, away_for(pair, now), at=now.timestamp()))
     done = risk_record.record(pair.pk, assessment, now)
     if done.dropped:
         return "dropped: a newer checkup was recorded"

@@ -144,7 +144,11 @@ class RiskCode:
     DURABILITY = "config-durability"
     READ_ONLY = "config-read-only"
     TLS = "config-tls"
+    CERTIFICATE = "certificate-expiry"  # a server's TLS certificate expires within 30 days, or has expired
     UNREADABLE = "checkup-unreadable"  # a rule could not interpret what a server answered
+    # The secondary's copy of the vault differs from the primary's (monitor/risks/vault.py): raised and cleared by
+    # the vault comparison (emergency/vault_compare.py), never by a checkup.
+    VAULT_DRIFT = "vault-drift"
 
     @classmethod
     def all(cls) -> list[str]:

@@ -18,6 +18,19 @@ class ChannelCheckup:
     auto_position: bool | None = None  # MySQL's Auto_Position
     ssl_allowed: bool | None = None
     gtid_io_pos: str = ""
+    ssl_verify: bool | None = None  # Master_SSL_Verify_Server_Cert: the source's certificate is checked
+    ssl_ca: str = ""  # Master_SSL_CA_File
+    ssl_cert: str = ""  # Master_SSL_Cert: the replica's own client certificate, if it shows one
+
+
+@dataclass(frozen=True)
+class CertificateSeen:
+    """A server's TLS certificate as the panel's own handshake with it presented it."""
+
+    where: str  # in words: which connection saw it
+    not_after: float  # seconds since the epoch
+    subject: str = ""
+    issuer: str = ""
 
 
 @dataclass(frozen=True)
@@ -32,6 +45,10 @@ class NodeCheckup:
     binlogs: tuple[str, ...] | None = None  # SHOW BINARY LOGS, oldest first; None when not read
     binlogs_error: str = ""  # why they could not be read (a missing grant, usually)
     oldest_gtid_list: str | None = None  # MariaDB: the GTID state the oldest binary log starts from
+    # The certificate the panel's handshake was shown (also when the login then failed on it), and the server's
+    # own Ssl_server_not_after as it prints it ("" without a certificate loaded; None when not read).
+    certificate: CertificateSeen | None = None
+    cert_not_after: str | None = None
 
     @property
     def read(self) -> bool:
@@ -53,6 +70,7 @@ class PairCheckup:
     # Seconds since the pair's recorded statuses turned Failed (None while they are not): how long a replica
     # that is away has been away. The checkup runs once a minute, the statuses know to the second.
     away_for: float | None = None
+    at: float | None = None  # when the checkup read the nodes, in seconds since the epoch: the rules' clock
 
     def node(self, role: str) -> NodeCheckup:
         return self.primary if role == "primary" else self.secondary

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from monitor import causes
-from monitor.risks import errant, horizon, lint
+from monitor.risks import certificates, errant, horizon, lint
 from monitor.risks.checkup import Assessment, PairCheckup, Risk
 from monitor.vocabulary import RiskCode, Severity
 
@@ -20,6 +20,7 @@ RULES: dict[str, Rule] = {
     RiskCode.BINLOG_HORIZON: horizon.horizon,
     RiskCode.BINLOG_PURGED: horizon.purged,
     RiskCode.ERRANT_TRANSACTIONS: errant.errant,
+    RiskCode.CERTIFICATE: certificates.expiry,
     **lint.RULES,
 }
 

@@ -1,0 +1,205 @@
+"""Certificates about to expire: the rule from tables (the clock passed in), then a real sandbox node given a
+certificate that expires in 5 days, found by a real worker's checkups and told once to real receivers, and put
+back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import threading
+from dataclasses import replace
+
+import pytest
+
+from monitor.probe import certificate
+from monitor.probe.target import NodeTarget
+from monitor.risks.certificates import parse_openssl_time, utc_text
+from monitor.risks.checkup import CertificateSeen, ChannelCheckup, NodeCheckup, PairCheckup
+from monitor.risks.rules import assess
+from monitor.risks.rules_base import Unreadable
+from monitor.vocabulary import RiskCode
+
+NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC).timestamp()
+DAY = 86400.0
+VERIFIED = ChannelCheckup(io_running="Yes", using_gtid="Slave_Pos", ssl_allowed=True, ssl_verify=True)
+UNVERIFIED = replace(VERIFIED, ssl_verify=False)
+
+
+def seen(seconds_left: float, where: str = "the panel's TLS handshake with db-secondary:3306") -> CertificateSeen:
+    return CertificateSeen(where, NOW + seconds_left, "CN=db-secondary",
+                           "CN=Example Ops CA")
+
+
+def node(role: str, cert: CertificateSeen | None = None, flavour: str = "mariadb", version: str = "10.11.6-MariaDB",
+         channel: ChannelCheckup = VERIFIED, **fields) -> NodeCheckup:
+    return NodeCheckup(role, f"db-{role}:3306", flavour=flavour, version=version,
+                       variables={"ssl_cert": "/etc/mysql/tls/server.pem", "ssl_key": "/etc/mysql/tls/server.key"},
+                       channels=(channel,), certificate=cert, **fields)
+
+
+def pair(secondary: NodeCheckup, primary: NodeCheckup | None = None, topology: str = "bidirectional",
+         at: float | None = NOW) -> PairCheckup:
+    return PairCheckup(topology, primary or node("primary"), secondary, at=at)
+
+
+def found(checkup: PairCheckup) -> list:
+    return [r for r in assess(checkup).risks if r.code == RiskCode.CERTIFICATE]
+
+
+@pytest.mark.parametrize("left, severity, words", [
+    (40 * DAY, None, None),
+    (30 * DAY + 60, None, None),
+    (30 * DAY, "warning", "expires in 30 days, on 2026-12-31 12:00 UTC"),
+    (8 * DAY, "warning", "expires in 8 days"),
+    (7 * DAY, "critical", "expires in 7 days"),
+    (5 * DAY - 3, "critical", "expires in 5 days"),  # a checkup a few seconds after the certificate was made
+    (1.4 * DAY, "critical", "expires in 1 day,"),
+    (DAY / 2, "critical", "expires in 12 h 0 min"),
+    (-1 * DAY, "critical", "expired 1 day ago, on 2026-11-30 12:00 UTC"),
+    (-40 * DAY, "critical", "expired 40 days ago"),
+])
+def test_days_left_make_the_severity(left, severity, words):
+    risks = found(pair(node("secondary", seen(left))))
+    if severity is None:
+        assert risks == []
+        return
+    (r,) = risks
+    assert (str(r.severity), r.subject, r.key) == (severity, "secondary", f"{RiskCode.CERTIFICATE}:secondary")
+    assert r.summary.startswith("the secondary's TLS certificate (CN=db-secondary, issued by CN=Example Ops CA) ")
+    assert words in r.summary, r.summary
+    assert r.evidence["days_left"] == round(left / DAY, 1) and r.nodes == ("secondary",)
+    when = dt.datetime.fromtimestamp(NOW + left, dt.UTC)
+    assert r.evidence["not_after"] == when.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def test_the_evidence_says_what_the_certificate_is_and_where_it_was_seen():
+    (r,) = found(pair(node("secondary", seen(5 * DAY))))
+    assert r.evidence == {
+        "subject": "CN=db-secondary", "issuer": "CN=Example Ops CA",
+        "seen": "the panel's TLS handshake with db-secondary:3306", "not_after": "2026-12-06 12:00 UTC",
+        "days_left": 5.0, "ssl_cert": "/etc/mysql/tls/server.pem", "verified_by": ["primary"]}
+
+
+@pytest.mark.parametrize("topology, channel, impact", [
+    # the primary replicates from the secondary and verifies its certificate: replication is what breaks
+    ("bidirectional", VERIFIED, "then the primary, which verifies it, stops replicating from the secondary "
+                                "(TLS error 2026), and verifying clients refuse it"),
+    ("bidirectional", UNVERIFIED, "then clients that verify it, the panel's among them, refuse it"),
+    # nobody replicates from the secondary of a one-way pair
+    ("one-way", VERIFIED, "then clients that verify it, the panel's among them, refuse it"),
+])
+def test_the_summary_names_what_stops(topology, channel, impact):
+    (r,) = found(pair(node("secondary", seen(10 * DAY)), node("primary", channel=channel), topology))
+    assert r.summary.endswith(impact), r.summary
+    assert r.evidence["verified_by"] == (["primary"] if impact.startswith("then the primary") else [])
+
+
+def test_an_expired_certificate_says_replication_cannot_run():
+    (r,) = found(pair(node("secondary", seen(-2 * DAY))))
+    assert r.summary.endswith("the primary, which verifies it, cannot replicate from the secondary (TLS error "
+                              "2026), and verifying clients refuse it"), r.summary
+
+
+@pytest.mark.parametrize("flavour, version, reload", [
+    ("mariadb", "10.11.6-MariaDB", "then run FLUSH SSL on the secondary"),
+    ("mariadb", "10.4.0-MariaDB", "then run FLUSH SSL on the secondary"),
+    ("mariadb", "10.3.39-MariaDB", "then restart mariadbd on the secondary (FLUSH SSL needs MariaDB 10.4)"),
+    ("mysql", "8.4.3", "then run ALTER INSTANCE RELOAD TLS on the secondary"),
+    ("mysql", "8.0.16", "then run ALTER INSTANCE RELOAD TLS on the secondary"),
+    ("mysql", "5.7.44-log", "then restart mysqld on the secondary (ALTER INSTANCE RELOAD TLS needs MySQL 8.0.16)"),
+])
+def test_the_remediation_reloads_in_the_servers_own_syntax(flavour, version, reload):
+    (r,) = found(pair(node("secondary", seen(3 * DAY), flavour, version)))
+    assert reload in r.remediation
+    assert "write it and its key over /etc/mysql/tls/server.pem and /etc/mysql/tls/server.key" in r.remediation
+    option = "SOURCE" if (flavour, version) == ("mysql", "8.4.3") else "MASTER"
+    assert f"({option}_SSL_CA)" in r.remediation
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Dec  6 02:43:27 2026 GMT", dt.datetime(2026, 12, 6, 2, 43, 27, tzinfo=dt.UTC)),
+    ("Nov 28 02:42:52 2036 GMT", dt.datetime(2036, 11, 28, 2, 42, 52, tzinfo=dt.UTC)),
+    ("Jan  1 00:00:00.123 2027 GMT", dt.datetime(2027, 1, 1, tzinfo=dt.UTC)),
+    (" Dec  6 02:43:27 2026 GMT\n", dt.datetime(2026, 12, 6, 2, 43, 27, tzinfo=dt.UTC)),
+])
+def test_ssl_server_not_after_as_servers_print_it(text, expected):
+    assert parse_openssl_time(text) == expected.timestamp()
+
+
+@pytest.mark.parametrize("when", [dt.datetime(*t, tzinfo=dt.UTC) for t in (
+    (1970, 1, 1), (2000, 2, 29, 23, 59), (2026, 12, 31, 12, 0), (2100, 3, 1, 0, 1), (2038, 1, 19, 3, 14, 8))])
+def test_dates_are_written_as_the_calendar_has_them(when):
+    assert utc_text(when.timestamp()) == when.strftime("%Y-%m-%d %H:%M UTC")
+    assert parse_openssl_time(when.strftime("%b %d %H:%M:%S %Y GMT")) == when.timestamp()
+
+
+@pytest.mark.parametrize("text", ["tomorrow", "Feb 30 00:00:00 2027 GMT", "Feb 29 00:00:00 2100 GMT",
+                                  "Dec  6 24:43:27 2026 GMT", "Dez  6 02:43:27 2026 GMT",
+                                  "2026-12-06T02:43:27Z", "Dec  6 02:43:27 2026 CET"])
+def test_a_time_that_is_no_time_is_unreadable(text):
+    with pytest.raises(Unreadable):
+        parse_openssl_time(text)
+
+
+def test_without_a_handshake_the_servers_own_not_after_counts():
+    (r,) = found(pair(node("secondary", cert_not_after="Dec  6 12:00:00 2026 GMT")))
+    assert r.summary.startswith("the secondary's TLS certificate expires in 5 days")
+    assert r.evidence["seen"] == "the server's Ssl_server_not_after" and r.evidence["subject"] == ""
+
+
+def test_the_handshake_is_trusted_over_the_status_and_both_are_evidence():
+    (r,) = found(pair(node("secondary", seen(5 * DAY), cert_not_after="Nov 28 02:42:52 2036 GMT")))
+    assert "expires in 5 days" in r.summary and r.evidence["server_not_after"] == "Nov 28 02:42:52 2036 GMT"
+
+
+@pytest.mark.parametrize("secondary", [
+    node("secondary"),  # no TLS at all
+    node("secondary", cert_not_after=""),  # TLS variables unset: no certificate loaded
+])
+def test_no_certificate_no_warning(secondary):
+    assert found(pair(secondary)) == []
+
+
+def test_no_clock_no_count():
+    assert found(pair(node("secondary", seen(DAY)), at=None)) == []
+
+
+def test_junk_in_the_status_is_said_not_crashed_on():
+    risks = assess(pair(node("secondary", cert_not_after="soon"))).risks
+    (r,) = [r for r in risks if r.subject == RiskCode.CERTIFICATE]
+    assert r.code == RiskCode.UNREADABLE and "Ssl_server_not_after='soon'" in r.summary
+
+
+def test_a_node_the_panel_cannot_log_in_to_still_shows_its_expired_certificate():
+    # The panel's verified login fails on the expired certificate; the handshake that only reads it still works.
+    unread = NodeCheckup("secondary", "db-secondary:3306", error="tls: certificate verify failed",
+                         certificate=seen(-DAY, "a TLS handshake with db-secondary:3306 that only reads it"))
+    a = assess(pair(unread))
+    (r,) = [r for r in a.risks if r.code == RiskCode.CERTIFICATE]
+    assert "expired 1 day ago" in r.summary and a.blind == {"secondary"}
+    assert "run FLUSH SSL on the secondary" in r.remediation  # MariaDB's words when the version is not known
+
+
+def test_a_node_not_read_at_all_keeps_its_warning_as_it_was():
+    a = assess(pair(NodeCheckup("secondary", "db-secondary:3306", error="timeout: timed out")))
+    assert not [r for r in a.risks if r.code == RiskCode.CERTIFICATE] and a.blind == {"secondary"}
+
+
+def test_der_that_is_no_certificate_reads_as_none():
+    assert certificate.from_der(b"\x30\x03junk", "anywhere") is None
+
+
+def test_a_port_that_is_no_mysql_server_gives_no_certificate():
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        target = NodeTarget("secondary", "127.0.0.1", port, "monitor")
+        server.settimeout(5)
+
+        def serve() -> None:
+            conn, _ = server.accept()
+            with conn:  # an error packet where the greeting should be, as a server that refuses the host sends
+                conn.sendall(b"\x05\x00\x00\x00\xffjunk")
+        thread = threading.Thread(target=serve)
+        thread.start()
+        assert certificate.fetch(target, 2.0, "test") is None
+        thread.join(5)
