@@ -5,6 +5,8 @@ longer found is cleared, unless it rests on a node the checkup could not read: a
 its settings. Two workers, or a late checkup, cannot raise or clear one episode twice: an open episode is unique per
 pair and key, a clearing is a compare-and-set on `cleared_at`, and a checkup older than the pair's last recorded
 one is dropped.
+
+The vault comparison raises and clears its own warning (`record_check`) on its own cadence; a checkup leaves it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ from django.db.models import Q
 from monitor.models import Pair, PairRisk
 from monitor.risks.checkup import Assessment, Risk
 from monitor.signals import risks_changed
-from monitor.vocabulary import Severity
+from monitor.vocabulary import RiskCode, Severity
+
+# Warnings raised and cleared by a check of their own, not by the checkup: a checkup neither finds nor clears them.
+OWN_CHECKS = frozenset({RiskCode.VAULT_DRIFT})
 
 
 @dataclass
@@ -51,32 +56,51 @@ def record(pair_id: int, assessment: Assessment, at: dt.datetime) -> Recorded:
         if Pair.objects.filter(newer, pk=pair_id).update(checked_up_at=at) != 1:
             out.dropped = True  # the pair is gone, or a newer checkup was recorded
             return out
-        paused = Pair.objects.filter(pk=pair_id).values_list("paused", flat=True).first()
-        found = {r.key: r for r in assessment.risks}
-        open_rows = {row.key: row for row in PairRisk.objects.filter(pair_id=pair_id, cleared_at__isnull=True)}
-        for key, r in found.items():
-            row = open_rows.get(key)
-            if row is not None:
-                PairRisk.objects.filter(pk=row.pk, cleared_at__isnull=True).update(checked_at=at, **_fields(r))
-                continue
-            try:
-                with transaction.atomic():
-                    made = PairRisk.objects.create(pair_id=pair_id, key=key, raised_at=at, checked_at=at,
-                                                   paused=bool(paused), **_fields(r))
-            except IntegrityError:
-                continue  # raised by a concurrent checkup of the same pair
-            out.raised.append(made.pk)
-        for key, row in open_rows.items():
-            if key in found or set(row.nodes or []) & assessment.blind:
-                continue
-            if PairRisk.objects.filter(pk=row.pk, cleared_at__isnull=True).update(cleared_at=at) == 1:
-                out.cleared.append(row.pk)
-        still = list(PairRisk.objects.filter(pair_id=pair_id, cleared_at__isnull=True).only("severity", "code"))
-        Pair.objects.filter(pk=pair_id).update(risk_marker=marker(still))
-        if out.raised or out.cleared:
-            raised, cleared = list(out.raised), list(out.cleared)
-            transaction.on_commit(lambda: announce(raised, cleared))
+        open_rows = PairRisk.objects.filter(pair_id=pair_id, cleared_at__isnull=True).exclude(code__in=OWN_CHECKS)
+        _episodes(pair_id, assessment.risks, open_rows, assessment.blind, at, out)
     return out
+
+
+def record_check(pair_id: int, code: str, risks: list[Risk], at: dt.datetime) -> Recorded:
+    """The warnings of one check of its own (OWN_CHECKS) that judged the whole of `code`: those found are raised
+    (or kept), the pair's other open episodes of `code` are cleared. A check that could not judge records nothing."""
+    out = Recorded()
+    with transaction.atomic():
+        open_rows = PairRisk.objects.filter(pair_id=pair_id, code=code, cleared_at__isnull=True)
+        _episodes(pair_id, [r for r in risks if r.code == code], open_rows, frozenset(), at, out)
+    return out
+
+
+def _episodes(pair_id: int, risks: list[Risk], open_qs, blind: frozenset[str], at: dt.datetime,
+              out: Recorded) -> None:
+    """Raises the risks not open yet, updates the open ones found again, clears the open ones not found (unless
+    they rest on a node the check could not read), and rewrites the pair's marker; inside the caller's
+    transaction."""
+    paused = Pair.objects.filter(pk=pair_id).values_list("paused", flat=True).first()
+    found = {r.key: r for r in risks}
+    open_rows = {row.key: row for row in open_qs}
+    for key, r in found.items():
+        row = open_rows.get(key)
+        if row is not None:
+            PairRisk.objects.filter(pk=row.pk, cleared_at__isnull=True).update(checked_at=at, **_fields(r))
+            continue
+        try:
+            with transaction.atomic():
+                made = PairRisk.objects.create(pair_id=pair_id, key=key, raised_at=at, checked_at=at,
+                                               paused=bool(paused), **_fields(r))
+        except IntegrityError:
+            continue  # raised by a concurrent check of the same pair
+        out.raised.append(made.pk)
+    for key, row in open_rows.items():
+        if key in found or set(row.nodes or []) & blind:
+            continue
+        if PairRisk.objects.filter(pk=row.pk, cleared_at__isnull=True).update(cleared_at=at) == 1:
+            out.cleared.append(row.pk)
+    still = list(PairRisk.objects.filter(pair_id=pair_id, cleared_at__isnull=True).only("severity", "code"))
+    Pair.objects.filter(pk=pair_id).update(risk_marker=marker(still))
+    if out.raised or out.cleared:
+        raised, cleared = list(out.raised), list(out.cleared)
+        transaction.on_commit(lambda: announce(raised, cleared))
 
 
 def announce(raised_ids: list[int], cleared_ids: list[int]) -> None:
