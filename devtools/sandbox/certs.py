@@ -45,7 +45,7 @@ def make_ca(common_name: str = "hapanel sandbox CA") -> tuple[bytes, bytes]:
 
 
 def make_server_cert(
-    ca_pem: bytes, ca_key_pem: bytes, ips: list[str], names: list[str], days: int = 3650
+    ca_pem: bytes, ca_key_pem: bytes, ips: list[str], names: list[str], days: float = 3650
 ) -> tuple[bytes, bytes]:
     """Returns (certificate PEM, key PEM) signed by the CA, with a SAN for every IP and name."""
     ca = x509.load_pem_x509_certificate(ca_pem)
@@ -59,7 +59,7 @@ def make_server_cert(
         .issuer_name(ca.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_before(min(now, now + dt.timedelta(days=days)) - dt.timedelta(days=1))
         .not_valid_after(now + dt.timedelta(days=days))
         .add_extension(x509.SubjectAlternativeName(san), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
@@ -79,3 +79,15 @@ def write_pki(folder: Path, ips: list[str], names: list[str]) -> dict[str, Path]
     paths["cert"].write_bytes(cert)
     paths["key"].write_bytes(key)
     return paths
+
+
+def reissue_server_cert(folder: Path, days: float) -> None:
+    """Replaces folder's server-cert.pem and server-key.pem with a certificate from its CA, for the same names and
+    addresses, valid `days` from now (a past date when negative): a certificate about to expire, or expired."""
+    current = x509.load_pem_x509_certificate((folder / "server-cert.pem").read_bytes())
+    san = current.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    ips = [str(ip) for ip in san.get_values_for_type(x509.IPAddress)]
+    cert, key = make_server_cert((folder / "ca.pem").read_bytes(), (folder / "ca-key.pem").read_bytes(), ips,
+                                 san.get_values_for_type(x509.DNSName), days=days)
+    (folder / "server-cert.pem").write_bytes(cert)
+    (folder / "server-key.pem").write_bytes(key)

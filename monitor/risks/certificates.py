@@ -141,7 +141,7 @@ def expiry(c: PairCheckup) -> list[Risk]:
         ssl_cert, ssl_key = n.var("ssl_cert") or "", n.var("ssl_key") or ""
         files = f"{ssl_cert} and {ssl_key}" if ssl_cert and ssl_key else "the files ssl_cert and ssl_key name"
         ev.update(not_after=utc_text(not_after), days_left=round(days, 1), ssl_cert=ssl_cert,
-                  verified_by=[d.rep_role for d in verifiers])
+                  verified_by=", ".join(d.rep_role for d in verifiers) or "no replica")
         if n.cert_not_after:
             ev["server_not_after"] = n.cert_not_after
         out.append(risk(RiskCode.CERTIFICATE, severity, n.role, _PAST if left < 0 else _FUTURE, _FIX, n, ev,

@@ -5,12 +5,20 @@ back."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 import pytest
+from django.utils import timezone
+from django.utils.html import escape
 
+from alerts.models import Notification
+from devtools.sandbox import SandboxPair, certs
+from monitor.models import Pair, PairRisk
 from monitor.probe import certificate
 from monitor.probe.target import NodeTarget
 from monitor.risks.certificates import parse_openssl_time, utc_text
@@ -18,6 +26,9 @@ from monitor.risks.checkup import CertificateSeen, ChannelCheckup, NodeCheckup, 
 from monitor.risks.rules import assess
 from monitor.risks.rules_base import Unreadable
 from monitor.vocabulary import RiskCode
+from tests import risk_steps as steps
+from tests.receivers import channels_for, worker_env
+from tests.services import wait_for
 
 NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC).timestamp()
 DAY = 86400.0
@@ -77,7 +88,7 @@ def test_the_evidence_says_what_the_certificate_is_and_where_it_was_seen():
     assert r.evidence == {
         "subject": "CN=db-secondary", "issuer": "CN=Example Ops CA",
         "seen": "the panel's TLS handshake with db-secondary:3306", "not_after": "2026-12-06 12:00 UTC",
-        "days_left": 5.0, "ssl_cert": "/etc/mysql/tls/server.pem", "verified_by": ["primary"]}
+        "days_left": 5.0, "ssl_cert": "/etc/mysql/tls/server.pem", "verified_by": "primary"}
 
 
 @pytest.mark.parametrize("topology, channel, impact", [
@@ -91,7 +102,7 @@ def test_the_evidence_says_what_the_certificate_is_and_where_it_was_seen():
 def test_the_summary_names_what_stops(topology, channel, impact):
     (r,) = found(pair(node("secondary", seen(10 * DAY)), node("primary", channel=channel), topology))
     assert r.summary.endswith(impact), r.summary
-    assert r.evidence["verified_by"] == (["primary"] if impact.startswith("then the primary") else [])
+    assert r.evidence["verified_by"] == ("primary" if impact.startswith("then the primary") else "no replica")
 
 
 def test_an_expired_certificate_says_replication_cannot_run():
@@ -203,3 +214,96 @@ def test_a_port_that_is_no_mysql_server_gives_no_certificate():
         thread.start()
         assert certificate.fetch(target, 2.0, "test") is None
         thread.join(5)
+
+
+# ---- on the real sandbox pair ----------------------------------------------------------------------------------
+
+KEY = f"{RiskCode.CERTIFICATE}:secondary"
+
+
+@contextmanager
+def serving(sandbox: SandboxPair, role: str, days: float) -> Iterator[None]:
+    """The node serves a new certificate from the sandbox's CA, valid `days` from now, taken by FLUSH SSL; its own
+    certificate back afterwards, whatever happened. The other node keeps the one it loaded: both read the same
+    files, and FLUSH is LOCAL, since the binary log would carry it to the other node."""
+    kept = {name: (sandbox.pki / name).read_bytes() for name in ("server-cert.pem", "server-key.pem")}
+    try:
+        certs.reissue_server_cert(sandbox.pki, days)
+        sandbox.sql(role, "FLUSH LOCAL SSL")
+        yield
+    finally:
+        for name, data in kept.items():
+            (sandbox.pki / name).write_bytes(data)
+        sandbox.sql(role, "FLUSH LOCAL SSL")
+
+
+def _checked_up_since(pair_id: int, moment: dt.datetime, count: int = 1) -> None:
+    """Waits for `count` checkups of the pair recorded after `moment`."""
+    seen: set = set()
+
+    def recorded() -> bool:
+        at = Pair.objects.get(pk=pair_id).checked_up_at
+        if at and at > moment:
+            seen.add(at)
+        return len(seen) >= count
+    wait_for(recorded, 30, f"{count} checkup(s) of the pair after {moment:%H:%M:%S.%f}")
+
+
+def _open(pair_id: int) -> PairRisk | None:
+    return PairRisk.objects.filter(pair_id=pair_id, key=KEY, cleared_at__isnull=True).first()
+
+
+def test_a_certificate_that_expires_in_5_days_is_told_once_and_cleared_once(
+        worker_factory, receivers, sandbox_pair, healthy, viewer_client):
+    pid = sandbox_pair.pk
+    # The sandbox runs MariaDB's default sync_binlog=0: made durable, so its warning does not join the messages.
+    first, second = (steps.setting(healthy, role, "sync_binlog", 1) for role in ("primary", "secondary"))
+    with first, second:
+        channels_for(receivers)
+        worker_factory("certificates", beat=True, env={**worker_env(receivers), "HAPANEL_CHECKUP_SECONDS": "1"})
+        _checked_up_since(pid, timezone.now())
+        assert not PairRisk.objects.filter(pair_id=pid).exists(), "ten years left: no warning"
+        with serving(healthy, "secondary", days=5):
+            receivers.http.wait(1, '"warning-raised"')
+            risk = wait_for(lambda: _open(pid), 10, "the open warning")
+            assert risk.severity == "critical"
+            assert risk.summary.startswith("the secondary's TLS certificate (CN=localhost, issued by CN=hapanel "
+                                           "sandbox CA) expires in 5 days, on "), risk.summary
+            assert "then the primary, which verifies it, stops replicating from the secondary" in risk.summary
+            assert "run FLUSH SSL on the secondary" in risk.remediation
+            assert str(healthy.pki / "server-cert.pem") in risk.remediation
+            port = healthy.secondary.port
+            assert risk.evidence["seen"] == f"the panel's TLS handshake with 127.0.0.1:{port}"
+            assert (risk.evidence["subject"], risk.evidence["issuer"]) == ("CN=localhost", "CN=hapanel sandbox CA")
+            assert 4.9 < risk.evidence["days_left"] <= 5.0 and risk.evidence["verified_by"] == "primary"
+            _checked_up_since(pid, timezone.now(), 3)  # found again and again: one episode, no more news
+            assert PairRisk.objects.filter(pair_id=pid).count() == 1
+
+            html = viewer_client.get(sandbox_pair.get_absolute_url()).content.decode()
+            section = re.search(r'<section class="risks" id="warnings">.*?</section>', html, re.S).group(0)
+            article = re.search(r'<article class="risk risk-critical">.*?</article>', section, re.S).group(0)
+            assert "Critical · secondary <code>certificate-expiry</code>" in article
+            assert escape(risk.summary) in article and escape(risk.remediation) in article
+            for name in ("subject", "issuer", "not_after", "days_left", "seen"):
+                assert f"<dt>{name}</dt><dd><code>{escape(str(risk.evidence[name]))}</code></dd>" in article
+            board = viewer_client.get("/board/").content.decode()
+            assert 'class="risk-marker risk-critical"' in board
+        receivers.http.wait(1, '"warning-cleared"')
+        _checked_up_since(pid, timezone.now(), 2)
+        wait_for(lambda: not Notification.objects.filter(status__in=["pending", "sending"]).exists(), 20,
+                 "every notification delivered")
+
+    assert _open(pid) is None and PairRisk.objects.get(pair_id=pid).cleared_at is not None
+    for name, receiver, per_channel in (("email", receivers.smtp, 1), ("webhook", receivers.http, 1),
+                                        ("syslog", receivers.syslog, 2), ("snmp", receivers.traps, 1)):
+        raised = receiver.messages("Warning raised" if name == "email" else "warning-raised")
+        cleared = receiver.messages("Warning cleared" if name == "email" else "warning-cleared")
+        assert (len(raised), len(cleared), len(receiver.received)) == (per_channel, per_channel, 2 * per_channel), \
+            (name, [m.body[:160] for m in receiver.received])
+    told, ended = receivers.http.json()
+    assert (told["event"], told["cause"]) == ("warning-raised", RiskCode.CERTIFICATE)
+    assert told["summary"].startswith("Critical warning about the secondary: the secondary's TLS certificate")
+    assert "expires in 5 days" in told["summary"] and "FLUSH SSL" in told["what_to_do"]
+    assert ended["event"] == "warning-cleared" and ended["what_to_do"] == ""
+    mail = receivers.smtp.messages("Warning raised")[0]
+    assert mail.headers["Subject"] == "[hapanel] sandbox: Warning raised (certificate-expiry)"
