@@ -143,9 +143,11 @@ CELERY_BEAT_SCHEDULE["deadman"] = {"task": "monitor.tasks.ping_deadman", "schedu
 
 # Warnings before failures (monitor/risks/): each pair's settings, binary logs and GTID state are read on this
 # slower cadence, on connections of their own, so that the regular poll pays nothing for them.
-CHECKUP_SECONDS = env.float("HAPANEL_CHECKUP_SECONDS", default=60.0)
-CELERY_BEAT_SCHEDULE["checkups"] = {"task": "monitor.tasks.dispatch_checkups", "schedule": CHECKUP_SECONDS,
-                                    "options": {"expires": CHECKUP_SECONDS}}
+CHECKUP_SECONDS = env.float("HAPANEL_CHECKUP_SECONDS", default=300.0)
+# Checkups are queued a share at a time, every CHECKUP_TICK seconds, so that they spread over the period.
+CHECKUP_TICK = min(5.0, CHECKUP_SECONDS)
+CELERY_BEAT_SCHEDULE["checkups"] = {"task": "monitor.tasks.dispatch_checkups", "schedule": CHECKUP_TICK,
+                                    "options": {"expires": CHECKUP_TICK}}
 
 # Monitoring defaults (a pair may override interval, debounce and lag threshold).
 POLL_INTERVAL = env.float("HAPANEL_POLL_INTERVAL", default=1.0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 
+from django.db.models import F, Q
 from django.utils import timezone
 
 from monitor import risk_record
@@ -52,3 +53,14 @@ def checkup(pair_id: int) -> str:
     if done.dropped:
         return "dropped: a newer checkup was recorded"
     return f"{len(assessment.risks)} warning(s), {len(done.raised)} raised, {len(done.cleared)} cleared"
+
+
+def due(now: dt.datetime, period: float, tick: float) -> list[int]:
+    """The pairs to check up at this tick: those not checked up for a period, oldest first, at most the share of
+    all pairs that one tick owes, so that checkups spread over the period instead of arriving together."""
+    stale = now - dt.timedelta(seconds=period)
+    total = Pair.objects.count()
+    share = max(1, -(-total * tick // period))  # ceil
+    rows = (Pair.objects.filter(Q(checked_up_at__isnull=True) | Q(checked_up_at__lt=stale))
+            .order_by(F("checked_up_at").asc(nulls_first=True), "id").values_list("id", flat=True))
+    return list(rows[:int(share)])

@@ -10,10 +10,10 @@ from celery.signals import task_prerun, worker_process_init, worker_ready
 from celery.utils.log import get_task_logger
 from django.conf import settings
 from django.db import close_old_connections
+from django.utils import timezone
 
 from monitor import checkups, coordination, deadman, scheduling
 from monitor import poller as monitor
-from monitor.models import Pair
 
 log = get_task_logger(__name__)
 
@@ -100,13 +100,18 @@ def _poll(pair_ids: list[int], reason: str, regular: bool, until: float = 0.0) -
     return done.outcome
 
 
+# Checkups wait behind every poll: Redis lists are read in priority order, and a poll must never queue behind one.
+CHECKUP_PRIORITY = 8
+
+
 @shared_task(ignore_result=True)
 def dispatch_checkups() -> int:
-    """Beat, every HAPANEL_CHECKUP_SECONDS: one checkup task per pair. Each expires with the cadence: a checkup
-    late by a whole period is worthless, the next one is already queued."""
-    ids = list(Pair.objects.values_list("id", flat=True))
+    """Beat, every CHECKUP_TICK seconds (5): a checkup task for each pair whose last checkup is older than
+    HAPANEL_CHECKUP_SECONDS, a tick's share at a time. Each expires with the tick: a late one is worthless, the
+    next tick queues the pair again."""
+    ids = checkups.due(timezone.now(), settings.CHECKUP_SECONDS, settings.CHECKUP_TICK)
     for pair_id in ids:
-        checkup_pair.apply_async((pair_id,), expires=settings.CHECKUP_SECONDS)
+        checkup_pair.apply_async((pair_id,), expires=settings.CHECKUP_TICK, priority=CHECKUP_PRIORITY)
     return len(ids)
 
 
