@@ -99,3 +99,46 @@ class Drill(models.Model):
 
     class Meta:
         ordering = ["-opened_at"]
+
+
+class VaultComparison(models.Model):
+    """The last comparison of the secondary's copy of the vault with the primary's (emergency/vault_compare.py):
+    when, at which position, each table's result with the keys of the rows that differ (never their values), or
+    why it could not run. One row per pair, rewritten by each comparison."""
+
+    EQUAL, DIFFERS, ERROR = "equal", "differs", "error"
+    OUTCOMES = [(EQUAL, "the copies are equal"), (DIFFERS, "the copies differ"), (ERROR, "could not compare")]
+
+    pair = models.OneToOneField(Pair, on_delete=models.CASCADE, related_name="vault_comparison")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    outcome = models.CharField(max_length=10, choices=OUTCOMES)
+    account = models.CharField(max_length=80, blank=True, help_text="the account both nodes were read with")
+    position = models.CharField(max_length=2000, blank=True, help_text="the primary's GTID position compared at")
+    tables = models.JSONField(default=list, blank=True)  # monitor.risks.vault.TableResult.to_dict(), per table
+    rounds = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+
+    def __str__(self) -> str:
+        return f"vault comparison of {self.pair.name}: {self.outcome}"
+
+    @property
+    def differing_tables(self) -> list[dict]:
+        """The tables that differ, each with the keys of its differing rows as text ("id=3, id=7")."""
+        from monitor.risks.vault import key_text
+
+        return [{**t, "keys_text": ", ".join(key_text(tuple(t.get("key_columns") or ()), tuple(k))
+                                             for k in t.get("keys") or [])}
+                for t in self.tables if t.get("differing") or t.get("problem")]
+
+    @property
+    def unsettled(self) -> int:
+        return sum(t.get("unsettled", 0) for t in self.tables)
+
+    @property
+    def table_names(self) -> str:
+        return ", ".join(t.get("table", "") for t in self.tables)
+
+    @property
+    def seconds(self) -> float:
+        return (self.finished_at - self.started_at).total_seconds()

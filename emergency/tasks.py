@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from celery import shared_task
 from celery.utils.log import get_task_logger
+from django.conf import settings
 from django.core.cache import cache
 
-from emergency import outbox
+from emergency import outbox, vault_compare
 from monitor.models import Pair
 
 log = get_task_logger(__name__)
@@ -41,3 +42,20 @@ def drain_pair(pair_id: int) -> int:
     if delivered and pair is not None:
         log.info("audit outbox of %s: %d event(s) delivered to the primary", pair.name, delivered)
     return delivered
+
+
+@shared_task(ignore_result=True)
+def dispatch_vault_compares() -> int:
+    """Beat, every VAULT_COMPARE_TICK: one comparison task per pair that is due. Each expires with the tick: a
+    later tick queues it again while it is still due."""
+    pks = vault_compare.due_pairs()
+    for pk in pks:
+        compare_vault.apply_async(args=[pk], expires=settings.VAULT_COMPARE_TICK)
+    return len(pks)
+
+
+@shared_task(ignore_result=True)
+def compare_vault(pair_id: int) -> str:
+    """One comparison of a pair's two copies of the vault (emergency.vault_compare); a pair compared meanwhile is
+    left alone."""
+    return vault_compare.compare_pair(pair_id, due_only=True)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from emergency import views
+from emergency import compare_views, views
 
 app_name = "emergency"
 urlpatterns = [
@@ -11,4 +11,5 @@ urlpatterns = [
     path("<id:pair_id>/logout/", views.logout, name="logout"),
     path("<id:pair_id>/drill/", views.drill, name="drill"),
     path("<id:pair_id>/check-accounts/", views.check_accounts, name="check-accounts"),
+    path("<id:pair_id>/compare-vault/", compare_views.compare, name="compare-vault"),
 ]

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from emergency import access_check, auth, connect, crypto, reader
+from emergency import access_check, auth, connect, crypto, reader, vault_compare
 from emergency.gate import COPY_UNREADABLE, Gate, gate
 from emergency.models import Access, Drill, OutboxEvent
 from emergency.outbox import record_event
@@ -41,7 +41,9 @@ def _render(request: HttpRequest, template: str, status: int = 200, **context) -
     context.update(pair=request.pair, gate=g, vault_user=getattr(request, "vault_user", None),
                    reveal_seconds=settings.EMERGENCY_REVEAL_SECONDS,
                    since_ago=humanize((now - g.since).total_seconds()) if g.since else "",
-                   copy_ago=humanize(g.copy.seconds) if g.copy and g.copy.seconds is not None else "")
+                   copy_ago=humanize(g.copy.seconds) if g.copy and g.copy.seconds is not None else "",
+                   copy_differs=vault_compare.USER_NOTE if g.open and vault_compare.copy_may_differ(request.pair)
+                   else "")
     return render(request, f"emergency/{template}", context, status=status)
 
 

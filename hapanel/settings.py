@@ -219,6 +219,12 @@ EMERGENCY_COPY_WARN_SECONDS = env.float("HAPANEL_EMERGENCY_COPY_WARN_SECONDS", d
 CELERY_BEAT_SCHEDULE["emergency-drain-outbox"] = {
     "task": "emergency.tasks.drain_outbox", "schedule": 3.0, "options": {"expires": 3.0},
 }
+# Vault consistency (emergency/vault_compare.py): each pair's two copies of the vault are compared this often;
+# beat looks for pairs that are due every VAULT_COMPARE_TICK seconds, so a restarted beat loses no comparison.
+VAULT_COMPARE_SECONDS = env.float("HAPANEL_VAULT_COMPARE_SECONDS", default=86400.0)
+VAULT_COMPARE_TICK = min(60.0, VAULT_COMPARE_SECONDS)
+CELERY_BEAT_SCHEDULE["vault-compare"] = {"task": "emergency.tasks.dispatch_vault_compares",
+                                         "schedule": VAULT_COMPARE_TICK, "options": {"expires": VAULT_COMPARE_TICK}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -12,6 +12,7 @@ def pair_extras(request: HttpRequest, pair: Pair) -> dict:
     from alerts.delivery import notifications_for_pair
     from alerts.flapping import is_flapping
     from emergency.outbox import pair_block
+    from emergency.vault_compare import pair_block as vault_block
     from pairs.changes import changes_for_pair
 
     extras = {
@@ -21,6 +22,7 @@ def pair_extras(request: HttpRequest, pair: Pair) -> dict:
         "changes": changes_for_pair(pair, 20),
     }
     extras.update(pair_block(pair))  # the outbox backlog, its last delivery failure and the drill
+    extras.update(vault_block(pair))  # the last comparison of the two copies of the vault
     return extras
 
 

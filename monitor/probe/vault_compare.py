@@ -28,7 +28,6 @@ from monitor.risks import vault
 from monitor.risks.vault import Buckets, Comparison, Hashes, Key, TableResult, TableShape
 
 BUCKETS = 256  # per table: a differing row costs reading about 1/256 of its table, row by row
-WAIT_SECONDS = 30.0  # how long a node may take to reach the other's position
 ROUNDS = 5  # looks at rows the primary keeps changing, before they are left unjudged
 KEYS_PER_QUERY = 500
 
@@ -156,10 +155,10 @@ class Node:
         return {tuple(r[c] for c in shape.key): _text(r["h"]) for r in self.run(sql, args)}
 
 
-def compare(primary: Node, secondary: Node, schema: str, tables: tuple[str, ...] = vault.TABLES,
-            bidirectional: bool = False, wait: float = WAIT_SECONDS) -> Comparison:
-    """Both copies of the vault, compared; a node that cannot be read or a position not reached is the result's
-    `error`. Never writes; leaves no transaction open."""
+def compare(primary: Node, secondary: Node, schema: str, *, bidirectional: bool, wait: float,
+            tables: tuple[str, ...] = vault.TABLES) -> Comparison:
+    """Both copies of the vault, compared; a node that cannot be read, or that does not reach the other's position
+    within `wait` seconds, is the result's `error`. Never writes; leaves no transaction open."""
     out = Comparison()
     try:
         _compare(primary, secondary, schema, tables, bidirectional, wait, out)
