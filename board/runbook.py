@@ -30,6 +30,9 @@ CHECKS: dict[str, list[str]] = {
                  "(`{client} -h <{option}_HOST> -P <port> -u <repl user> -p --ssl`).", REPLICA_STATUS],
     C.TLS_FAILURE: ["Check the certificate dates and SAN: `openssl s_client -connect <host>:<port> -starttls mysql`.",
                     REPLICA_STATUS, ERROR_LOG],
+    C.CERTIFICATE_EXPIRED: ["The source's certificate and its dates: `openssl s_client -connect <host>:<port> "
+                            "-starttls mysql </dev/null | openssl x509 -noout -subject -issuer -enddate`.",
+                            REPLICA_STATUS],
     C.AUTH_FAILURE: ["On the source: `SHOW GRANTS FOR '<repl user>'@'<replica address>';`.", REPLICA_STATUS],
     C.BINLOG_MISSING: ["On the source: `SHOW BINARY LOGS;` and `SELECT @@gtid_binlog_pos;` against the replica's "
                        "received GTID position.", ERROR_LOG],

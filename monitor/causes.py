@@ -54,8 +54,14 @@ REMEDIATION: dict[str, str] = {
         "address set in {change_source}; the {replica} reconnects by itself once packets flow again."
     ),
     C.TLS_FAILURE: (
-        "The {replica} rejects the {source}'s certificate: check {option}_SSL_CA and that the certificate has a "
-        "SAN for the exact {option}_HOST, then run {stop_replica}; {start_replica} on the {replica}."
+        "The {replica} rejects the {source}'s certificate: check that it has not expired, {option}_SSL_CA and that "
+        "the certificate has a SAN for the exact {option}_HOST, then run {stop_replica}; {start_replica} on the "
+        "{replica}."
+    ),
+    C.CERTIFICATE_EXPIRED: (
+        "Install a new certificate for the {source} from the same CA, with the same names and addresses in its "
+        "subjectAltName, in the files its ssl_cert and ssl_key name; then run {reload_tls} on the {source}. The "
+        "{replica} reconnects by itself within {retry_option} seconds, and so does the panel."
     ),
     C.AUTH_FAILURE: (
         "The {source} refuses the replication user: check the user and password in {change_source} on the "
@@ -88,7 +94,7 @@ REMEDIATION: dict[str, str] = {
     ),
     C.MONITOR_TLS_FAILURE: (
         "The monitor cannot set up TLS with the node: check the CA stored in hapanel for the node and that "
-        "the server certificate has a SAN for the address the monitor uses."
+        "the server certificate has not expired and has a SAN for the address the monitor uses."
     ),
     C.UNREADABLE: (
         "The server answered something hapanel cannot interpret: check the evidence and the server version; "
@@ -162,6 +168,10 @@ SUMMARY: dict[str, str] = {
         "The {replica} cannot open TLS to the {source} ({direction}): IO "
         "thread {io_desc}: {io_error}"
     ),
+    C.CERTIFICATE_EXPIRED: (
+        "The {source}'s TLS certificate has expired, as the panel's own handshake with it says: the {replica}, "
+        "which verifies it, cannot replicate from it ({direction}): IO thread {io_desc}: {io_error}"
+    ),
     C.AUTH_FAILURE: (
         "The {source} refuses the {replica}'s replication user ({direction}): "
         "IO thread {io_desc}: {io_error}"
@@ -224,7 +234,7 @@ def server_words(flavour: str, version: str) -> dict[str, str]:
                 "reseed": "mariabackup, or mysqldump --single-transaction --gtid", "client": "mariadb",
                 "reset_replica": "RESET SLAVE ALL", "cnf_section": "[mariadbd]", "set_global": "SET GLOBAL",
                 "log_replica_updates": "log_slave_updates", "gtid_option": "MASTER_USE_GTID=slave_pos",
-                "ssl_option": "MASTER_SSL=1", "binlog_tool": "mariadb-binlog"}
+                "ssl_option": "MASTER_SSL=1", "binlog_tool": "mariadb-binlog", "reload_tls": "FLUSH SSL"}
     numbers = tuple(int(n) for n in re.findall(r"\d+", version)[:3])
     if numbers and numbers < (8, 0, 22):
         return {"server": "mysqld", "unit": "mysql", "show_status": "SHOW SLAVE STATUS",
@@ -233,7 +243,8 @@ def server_words(flavour: str, version: str) -> dict[str, str]:
                 "reseed": "mysqldump --single-transaction --master-data, or the clone plugin", "client": "mysql",
                 "reset_replica": "RESET SLAVE ALL", "cnf_section": "[mysqld]", "set_global": "SET GLOBAL",
                 "log_replica_updates": "log_slave_updates", "gtid_option": "MASTER_AUTO_POSITION=1",
-                "ssl_option": "MASTER_SSL=1", "binlog_tool": "mysqlbinlog"}
+                "ssl_option": "MASTER_SSL=1", "binlog_tool": "mysqlbinlog",
+                "reload_tls": "ALTER INSTANCE RELOAD TLS (8.0.16 and later; restart mysqld before)"}
     return {"server": "mysqld", "unit": "mysql", "show_status": "SHOW REPLICA STATUS",
             "start_replica": "START REPLICA", "stop_replica": "STOP REPLICA",
             "change_source": "CHANGE REPLICATION SOURCE TO", "option": "SOURCE", "retry_option": "SOURCE_CONNECT_RETRY",
@@ -241,4 +252,4 @@ def server_words(flavour: str, version: str) -> dict[str, str]:
             "reseed": "the clone plugin, or mysqldump --single-transaction --source-data", "client": "mysql",
             "reset_replica": "RESET REPLICA ALL", "cnf_section": "[mysqld]", "set_global": "SET PERSIST",
             "log_replica_updates": "log_replica_updates", "gtid_option": "SOURCE_AUTO_POSITION=1",
-            "ssl_option": "SOURCE_SSL=1", "binlog_tool": "mysqlbinlog"}
+            "ssl_option": "SOURCE_SSL=1", "binlog_tool": "mysqlbinlog", "reload_tls": "ALTER INSTANCE RELOAD TLS"}

@@ -155,7 +155,8 @@ def _lost_source(d: Direction, replica_refused: bool) -> tuple[str, str]:
 def _link_down_cause(io: str, errno: int, message: object, d: Direction) -> tuple[str, str]:
     """Cause word and summary case for a replica whose IO thread is not connected."""
     if errno in FATAL_IO:
-        return FATAL_IO[errno], FATAL_IO[errno]
+        cause = _fatal(errno, d)
+        return cause, cause
     if io == "No":
         if errno == 0:
             return C.STOPPED_BY_OPERATOR, "io-stopped"
@@ -221,7 +222,7 @@ def judge_link(d: Direction, r: PairReadings) -> Verdict:
     # Preparing lasts ~10 ms during the handshake: connected enough only if the heartbeat proves data flows.
     if not (io == "Yes" or (io == "Preparing" and errno == 0 and hb == "fresh")):
         cause, case = _link_down_cause(io, errno, ch.last_io_error, d)
-        return verdict(Status.FAILED, cause, case, d, ch, **ev)
+        return verdict(Status.FAILED, cause, case, d, ch, **ev, **_expired_evidence(cause, d))
     if reach_of(src) != Reach.OK:
         quiet = _quiet(ch)
         if quiet is not None and reach_of(src) in PATH_FAILURES:
@@ -264,10 +265,23 @@ def judge_replication(d: Direction) -> Verdict:
     # Choice: with 2026 (TLS) or 1045 (auth) the IO thread keeps retrying as `Connecting`, yet it can never
     # succeed until an operator fixes a certificate or a password, so it counts as "gave up" like IO `No`.
     if io != "Yes" and errno in FATAL_IO:
-        return verdict(Status.FAILED, FATAL_IO[errno], FATAL_IO[errno], d, ch)
+        cause = _fatal(errno, d)
+        return verdict(Status.FAILED, cause, cause, d, ch, **_expired_evidence(cause, d))
     if io == "No" and errno not in NETWORK_ERRNOS:
         return verdict(Status.FAILED, C.IO_ERROR, C.IO_ERROR, d, ch)
     return verdict(Status.ALIVE, C.OK, "applying", d, ch)  # IO stopped or reconnecting: what arrived is applied
+
+
+def _fatal(errno: int, d: Direction) -> str:
+    """The cause of an IO error the replica cannot get past alone. The replica's 2026 does not say why TLS failed
+    (MariaDB prints `error:00000000:lib(0)::reason(0)`); the monitor's own verified handshake with the source does."""
+    if errno == 2026 and reach_of(d.source) == Reach.TLS and "certificate has expired" in str(d.source.error):
+        return C.CERTIFICATE_EXPIRED
+    return FATAL_IO[errno]
+
+
+def _expired_evidence(cause: str, d: Direction) -> dict:
+    return {"source_error": str(d.source.error)[:300]} if cause == C.CERTIFICATE_EXPIRED else {}
 
 
 def guarded(judge: Callable[..., Verdict], d: Direction, *args: object) -> Verdict:

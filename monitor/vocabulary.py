@@ -80,6 +80,8 @@ class Cause:
     UNREACHABLE = "unreachable"  # the monitor reaches neither node
     LINK_CUT = "link-cut"
     TLS_FAILURE = "tls-failure"
+    # TLS error 2026 while the monitor's own handshake with the source says its certificate has expired.
+    CERTIFICATE_EXPIRED = "certificate-expired"
     AUTH_FAILURE = "auth-failure"
     BINLOG_MISSING = "binlog-missing"
     IO_ERROR = "io-error"  # the IO thread stopped on an error none of the words above names

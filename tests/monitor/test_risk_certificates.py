@@ -18,14 +18,17 @@ from django.utils.html import escape
 
 from alerts.models import Notification
 from devtools.sandbox import SandboxPair, certs
+from monitor import checkups, poller
+from monitor.evaluate import evaluate
 from monitor.models import Pair, PairRisk
 from monitor.probe import certificate
 from monitor.probe.target import NodeTarget
+from monitor.readings import NodeReading, PairReadings, Reach, ReplicationChannel
 from monitor.risks.certificates import parse_openssl_time, utc_text
 from monitor.risks.checkup import CertificateSeen, ChannelCheckup, NodeCheckup, PairCheckup
 from monitor.risks.rules import assess
 from monitor.risks.rules_base import Unreadable
-from monitor.vocabulary import RiskCode
+from monitor.vocabulary import Cause, RiskCode, Status
 from tests import risk_steps as steps
 from tests.receivers import channels_for, worker_env
 from tests.services import wait_for
@@ -307,3 +310,82 @@ def test_a_certificate_that_expires_in_5_days_is_told_once_and_cleared_once(
     assert ended["event"] == "warning-cleared" and ended["what_to_do"] == ""
     mail = receivers.smtp.messages("Warning raised")[0]
     assert mail.headers["Subject"] == "[hapanel] sandbox: Warning raised (certificate-expiry)"
+
+
+
+# ---- the regular poll: replication that stops on an expired certificate ----------------------------------------
+
+EXPIRED = ("Can't connect to MySQL server on '10.0.0.2' ([SSL: CERTIFICATE_VERIFY_FAILED] certificate verify "
+           "failed: certificate has expired (_ssl.c:1006))")
+MISMATCH = ("Can't connect to MySQL server on '10.0.0.2' ([SSL: CERTIFICATE_VERIFY_FAILED] certificate verify "
+            "failed: IP address mismatch, certificate is not valid for '10.0.0.2'. (_ssl.c:1006))")
+IO_2026 = ("error connecting to master 'repl@10.0.0.2:3306' - retry-time: 1  maximum-retries: 100000  message: SSL "
+           "connection error: error:00000000:lib(0)::reason(0)")
+
+
+def _readings(secondary_reach: Reach, secondary_error: str, flavour: str = "mariadb",
+              version: str = "10.11.19-MariaDB") -> PairReadings:
+    """The primary replicates from the secondary and fails TLS (2026); the monitor's view of the secondary varies."""
+    def channel(io: str, errno: int, error: str) -> ReplicationChannel:
+        return ReplicationChannel(source_host="10.0.0.2", source_port=3306, io_running=io, sql_running="Yes",
+                                  last_io_errno=errno, last_io_error=error, seconds_behind=0, ssl_verify=True,
+                                  ssl_allowed=True, connect_retry=1, heartbeat_period=1.0)
+    primary = NodeReading("primary", "10.0.0.1:3306", flavour=flavour, version=version, read_only=False,
+                          slave_net_timeout=3, heartbeat_written=True, channels=(channel("Connecting", 2026, IO_2026),))
+    secondary = NodeReading("secondary", "10.0.0.2:3306", reach=secondary_reach,
+                            errno=2003 if secondary_error else None, error=secondary_error, flavour=flavour,
+                            version=version, read_only=True,
+                            slave_net_timeout=3, channels=(channel("Yes", 0, ""),))
+    return PairReadings(name="vault", topology="bidirectional", primary=primary, secondary=secondary)
+
+
+@pytest.mark.parametrize("reach, error, cause", [
+    (Reach.TLS, EXPIRED, Cause.CERTIFICATE_EXPIRED),  # the panel verifies too, and was told why
+    (Reach.TLS, MISMATCH, Cause.TLS_FAILURE),  # another reason: the replica's 2026 alone does not say which
+    (Reach.OK, "", Cause.TLS_FAILURE),  # the panel does not verify: it cannot tell
+])
+def test_replication_stopped_by_tls_names_an_expired_certificate_when_the_panel_saw_it(reach, error, cause):
+    health = evaluate(_readings(reach, error))
+    assert (health.ha.status, health.ha.cause) == (Status.FAILED, cause)
+    assert (health.replication.status, health.replication.cause) == (Status.FAILED, cause)
+
+
+@pytest.mark.parametrize("flavour, version, reload", [("mariadb", "10.11.19-MariaDB", "run FLUSH SSL on the secondary"),
+                                                      ("mysql", "8.4.3", "run ALTER INSTANCE RELOAD TLS on the "
+                                                                         "secondary")])
+def test_the_expired_certificate_cause_says_what_to_do(flavour, version, reload):
+    v = evaluate(_readings(Reach.TLS, EXPIRED, flavour, version)).replication
+    assert v.summary.startswith("The secondary's TLS certificate has expired, as the panel's own handshake with it "
+                                "says: the primary, which verifies it, cannot replicate from it (secondary→primary)")
+    assert reload in v.remediation and "The primary reconnects by itself" in v.remediation
+    assert v.evidence["source_error"] == EXPIRED and v.evidence["last_io_errno"] == 2026
+
+
+def test_an_expired_certificate_stops_replication_and_says_so(sandbox_pair, healthy):
+    """The secondary's certificate expired; the primary's replication reconnects (as after any network blip) and
+    fails TLS. The poll names the cause; the checkup, whose login fails on the certificate too, still reads it."""
+    pid = sandbox_pair.pk
+    try:
+        with serving(healthy, "secondary", days=-1):
+            healthy.sql("primary", "STOP SLAVE IO_THREAD", "START SLAVE IO_THREAD")
+            wait_for(lambda: healthy.replica_status("primary").get("Last_IO_Errno") == 2026, 10, "TLS error 2026")
+            result = poller.poll(Pair.objects.get(pk=pid))
+            for verdict in (result.health.ha, result.health.replication):
+                assert (verdict.status, verdict.cause) == (Status.FAILED, Cause.CERTIFICATE_EXPIRED), verdict
+                assert "run FLUSH SSL on the secondary" in verdict.remediation
+            checkups.checkup(pid)
+            risk = _open(pid)
+            assert risk.severity == "critical" and " expired 1 day ago, on " in risk.summary, risk.summary
+            assert risk.evidence["seen"] == (f"a TLS handshake with 127.0.0.1:{healthy.secondary.port} that only reads "
+                                             "it (the panel's login failed on TLS)")
+        wait_for(lambda: healthy.replica_status("primary").get("Slave_IO_Running") == "Yes", 15,
+                 "the primary to replicate from the secondary again")
+
+        def alive() -> bool:
+            health = poller.poll(Pair.objects.get(pk=pid)).health
+            return health.ha.status == health.replication.status == Status.ALIVE
+        wait_for(alive, 15, "both statuses Alive again")
+        checkups.checkup(pid)
+        assert _open(pid) is None
+    finally:
+        healthy.sql("primary", "START SLAVE")  # a no-op unless the test stopped half-way
