@@ -260,8 +260,10 @@ class RoutingForm(forms.Form):
             row = []
             for channel in self.channels:
                 name = f"{event}__{channel.pk}"
-                self.fields[name] = forms.BooleanField(required=False, initial=(event, channel.pk) in on,
-                                                       label=f"{title} → {channel.name}")
+                label = f"{title} → {channel.name}"  # also the box's accessible name: the grid has no <label>s
+                self.fields[name] = forms.BooleanField(
+                    required=False, initial=(event, channel.pk) in on, label=label,
+                    widget=forms.CheckboxInput(attrs={"aria-label": label}))
                 row.append(self[name])
             self.grid.append((title, row))
 

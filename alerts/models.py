@@ -34,8 +34,9 @@ EVENTS = [
     (WARNING_RAISED, "Warning raised"),
     (WARNING_CLEARED, "Warning cleared"),
 ]
-# Routed for all pairs when a channel is made: nobody should have to think of them to hear of them.
-ON_BY_DEFAULT = (SIGHT_LOST, SIGHT_BACK)
+# Routed for all pairs when a channel is made: a new channel hears of every failure, and the admin unroutes
+# what it should not get, rather than a first failure going unheard because nobody ticked its box.
+ON_BY_DEFAULT = tuple(event for event, _ in EVENTS)
 EVENT_TITLES = dict(EVENTS)
 # Config keys holding secrets: stored encrypted under "<key>_enc", decrypted only to send.
 SECRET_KEYS = ("secret", "auth_key", "priv_key")
