@@ -228,3 +228,26 @@ def test_a_secondary_that_does_not_catch_up_is_an_error_not_a_verdict(demo_vault
         assert re.fullmatch(r"the secondary did not reach the position [0-9,-]+ within 1 s", c.error), c.error
         [risk] = _drift(pair.pk)
         assert risk.cleared_at is None  # a comparison that could not run judged nothing
+
+
+def test_a_pair_without_emergency_access_or_with_nodes_that_refuse_says_why(db):
+    from emergency.models import Access
+    from tests.factories import recorded, save
+    from tests.services import free_port
+
+    pair = save(recorded("unconfigured", "alive"))
+    pair.nodes.update(host="127.0.0.1", port=free_port())
+    assert vault_compare.due_pairs() == []  # nothing to compare with: not scheduled
+    assert vault_compare.compare_pair(pair.pk) == "error"
+    assert VaultComparison.objects.get(pair=pair).error == vault_compare.NOT_CONFIGURED
+
+    access = Access.objects.create(pair=pair)
+    access.set_passwords("reader-secret-1", "writer-secret-2")
+    access.save()
+    assert vault_compare.due_pairs() == []  # compared a moment ago, if in vain: due again in a day
+    assert vault_compare.due_pairs(timezone.now() + dt.timedelta(days=1, seconds=1)) == [pair.pk]
+    assert vault_compare.compare_pair(pair.pk) == "error"
+    c = VaultComparison.objects.get(pair=pair)
+    assert c.error.startswith("cannot connect to the primary as hapanel_emergency: refused"), c.error
+    assert "reader-secret-1" not in c.error
+    assert _drift(pair.pk) == []
