@@ -15,7 +15,8 @@ from django import forms
 from django.conf import settings
 
 from hapanel import encryption
-from monitor.models import Node, Pair
+from monitor.models import Node, Pair, Transition
+from monitor.vocabulary import Status
 from pairs.setup_sql import FLAVOURS, MARIADB, Passwords, Plan, Server, SetupInput, plan
 
 _HOST_PATTERN = re.compile(r"^[A-Za-z0-9.%_:/-]{1,255}$")
@@ -41,6 +42,11 @@ class SetupForm(forms.Form):
         required=False, initial=False, label="Vault admin account",
         help_text="also create hapanel_vault_admin on the primary, for HAPANEL_VAULT_ADMIN_DSN (manage.py vault): "
                   "it may create and write the vault schema only")
+
+    replicating = forms.BooleanField(
+        required=False, initial=False, label="The pair replicates already",
+        help_text="leave out the replication accounts and step 4, so the running link is not touched; ticked when "
+                  "the panel saw this pair's replication run")
 
     def clean_tls_dir(self) -> str:
         value = self.cleaned_data["tls_dir"].rstrip("/") or "/"
@@ -82,7 +88,14 @@ def setup_input(pair: Pair, options: dict) -> SetupInput:
         monitor_from=options["monitor_from"], heartbeat_schema=settings.HEARTBEAT_SCHEMA,
         vault_schema=options["vault_schema"],
         emergency_from=options["emergency_from"], vault_admin=bool(options.get("vault_admin")),
+        replicating=bool(options.get("replicating")),
     )
+
+
+def replicates(pair: Pair) -> bool:
+    """Whether the panel has seen the pair's replication run: then the assistant leaves it alone by default."""
+    return pair.repl_status == Status.ALIVE or pair.transitions.filter(
+        kind=Transition.REPLICATION, new_status=Status.ALIVE).exists()
 
 
 def _key(pair: Pair) -> str:

@@ -66,6 +66,10 @@ class SetupInput:
     vault_schema: str = "vault"
     emergency_from: str = "%"
     vault_admin: bool = False  # also create the account behind HAPANEL_VAULT_ADMIN_DSN, on the primary
+    # The pair replicates already: its replication accounts and step 4 are left out. A second account of the
+    # same name with a narrower host would take the replica's next login, and a new password there (or a new
+    # CHANGE MASTER) would stop a working link.
+    replicating: bool = False
 
     def __post_init__(self) -> None:
         if self.flavour not in dict(FLAVOURS):
@@ -140,7 +144,7 @@ class Plan:
                   "has replicated there.", ""]
         lines += [f"- {note}" for note in self.notes]
         lines += ["", "Generated passwords (shown once; keep them in the vault):",
-                  f"  {REPL_USER}: {self.passwords.replication}",
+                  *([] if self.setup.replicating else [f"  {REPL_USER}: {self.passwords.replication}"]),
                   f"  {self.setup.monitor_user}: {self.passwords.monitor}",
                   f"  {EMERGENCY_USER}: {self.passwords.emergency}",
                   f"  {AUDIT_USER}: {self.passwords.audit}"]
@@ -211,7 +215,7 @@ def server_options(setup: SetupInput, server: Server) -> str:
 def accounts(setup: SetupInput, server: Server, passwords: Passwords) -> list[str]:
     ssl = " REQUIRE SSL" if setup.tls else ""
     out = ["SET sql_log_bin = 0"]
-    if server in sources(setup):
+    if server in sources(setup) and not setup.replicating:
         out += replication_accounts(setup, server, passwords.replication)
     monitor = _account(setup.monitor_user, setup.monitor_from)
     out += [f"CREATE USER IF NOT EXISTS {monitor} IDENTIFIED BY {_q(passwords.monitor)}{ssl}",
@@ -280,7 +284,8 @@ def plan(setup: SetupInput, passwords: Passwords) -> Plan:
         nodes.append(NodePlan(
             role=server.role, address=_address(server), options=server_options(setup, server),
             accounts=accounts(setup, server, passwords), heartbeat=heartbeat(setup),
-            replication=replication(setup, server, passwords) if server in replicas(setup) else [],
+            replication=(replication(setup, server, passwords)
+                         if server in replicas(setup) and not setup.replicating else []),
             vault=vault(setup, server),
         ))
     return Plan(setup, passwords, nodes, notes(setup))
@@ -288,6 +293,8 @@ def plan(setup: SetupInput, passwords: Passwords) -> Plan:
 
 def notes(setup: SetupInput) -> list[str]:
     out = [
+        "This pair replicates already: the replication account and step 4 are left out, and its replication "
+        "stays as it is (a new account or password there would stop the running link)." if setup.replicating else
         "Start the secondary from a copy of the primary's data (the guide's Replication.zip step) before step 4, "
         "or start both empty.",
         f"Each server's certificate must name the address the other node uses for it "

@@ -102,7 +102,7 @@ def test_connection(request: HttpRequest) -> HttpResponse:
 @admin_only
 def pair_setup(request: HttpRequest, pair_id: int) -> HttpResponse:
     pair = get_object_or_404(Pair, pk=pair_id)
-    form = assistant.SetupForm(request.POST or None)
+    form = assistant.SetupForm(request.POST or None, initial={"replicating": assistant.replicates(pair)})
     generated = None
     if request.method == "POST" and form.is_valid():
         setup, passwords = assistant.setup_input(pair, form.cleaned_data), Passwords.generate()

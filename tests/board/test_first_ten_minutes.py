@@ -228,6 +228,8 @@ def test_a_new_admin_goes_from_an_empty_panel_to_an_alive_pair_and_a_received_al
     page.click(".pair-actions >> text=Setup assistant")
     expect(page).to_have_url(f"{pair_url}setup/")
     expect(page.locator("form.setup-options")).not_to_contain_text("monitor password")  # nothing to store here
+    # The panel saw this pair replicate: the assistant leaves its replication alone unless told otherwise.
+    expect(page.locator("#id_replicating")).to_be_checked()
     page.fill("#id_tls_dir", str(nodes.pki))
     generated_at = timezone.now()
     page.click("form.setup-options button.primary")
@@ -249,7 +251,10 @@ def test_a_new_admin_goes_from_an_empty_panel_to_an_alive_pair_and_a_received_al
     # panel logs in with exists for 127.% and keeps its password: the new one, made for '%', never matches a login
     # from here. Verify says so, and offers no button that would store it.
     for role, sql in accounts.items():
+        assert "hapanel_repl" not in sql  # no second replication account to take the replica's next login
         nodes.sql(role, *statements(sql))
+    for role in ("primary", "secondary"):  # each replica logs in again, as after any restart of a node
+        nodes.sql(role, "STOP SLAVE IO_THREAD", "START SLAVE IO_THREAD")
     page.click(".pair-actions >> text=Verify")
     page.click("text=Run verify")
     expect(page.locator("p.ok")).to_have_text("The pair is set up: both statuses are Alive.", timeout=15_000)

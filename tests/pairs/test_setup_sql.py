@@ -103,6 +103,21 @@ def test_one_way_secondary_has_no_replication_account():
     assert not any("hapanel_repl" in s for s in node(topology="one-way", role="secondary").accounts)
 
 
+@pytest.mark.parametrize("flavour", [MARIADB, MYSQL_80, MYSQL_84])
+def test_a_pair_that_replicates_already_keeps_its_replication(flavour):
+    generated = plan(setup(flavour, replicating=True), PASSWORDS)
+    for n in generated.nodes:
+        # No second replication account to shadow the running one, no CHANGE MASTER, no START: the link is
+        # left as it runs; the monitor, the heartbeat and emergency access are made as for a new pair.
+        assert not any("hapanel_repl" in s for s in n.accounts), n.accounts
+        assert n.replication == [] and not n.step("replication")
+        assert any("hapanel_monitor" in s for s in n.accounts) and n.heartbeat and n.vault
+    files = generated.files()
+    assert not any(name.endswith("04-replication.sql") for name in files)
+    assert "repl-pw" not in files["README.txt"]
+    assert "replicates already" in files["README.txt"]
+
+
 def test_heartbeat_ddl_and_grants_are_the_monitors_own():
     """One source for the assistant, the sandbox and the docker example: monitor/server_sql.py."""
     plan_node = node()
