@@ -3,8 +3,8 @@
 From the checkup's own TLS connection when it logs in. When that login fails on the certificate itself (an expired
 one fails verification), or the panel connects without TLS, from a handshake that stops right after TLS is up:
 the greeting, the client's request for TLS, the handshake, then close. It sends no credentials, so it needs no
-verification to be safe. (A server's Ssl_server_not_after does not help there: MariaDB reports it only on a
-connection that uses TLS.)
+verification to be safe; the server may log it as an aborted, unauthenticated connection. (A server's
+Ssl_server_not_after does not help there: MariaDB reports it only on a connection that uses TLS.)
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ def from_der(der: bytes, where: str) -> CertificateSeen | None:
         cert = x509.load_der_x509_certificate(der)
     except ValueError:
         return None
-    return CertificateSeen(where=where, not_after=cert.not_valid_after_utc.timestamp(), subject=cert.subject.rfc4514_string(),
-                           issuer=cert.issuer.rfc4514_string())
+    return CertificateSeen(where=where, not_after=cert.not_valid_after_utc.timestamp(),
+                           subject=cert.subject.rfc4514_string(), issuer=cert.issuer.rfc4514_string())
 
 
 def of_connection(conn: object, address: str) -> CertificateSeen | None:

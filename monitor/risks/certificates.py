@@ -142,6 +142,9 @@ def expiry(c: PairCheckup) -> list[Risk]:
         files = f"{ssl_cert} and {ssl_key}" if ssl_cert and ssl_key else "the files ssl_cert and ssl_key name"
         ev.update(not_after=utc_text(not_after), days_left=round(days, 1), ssl_cert=ssl_cert,
                   verified_by=", ".join(d.rep_role for d in verifiers) or "no replica")
+        cas = [f"{d.rep_role}: {ch.ssl_ca}" for d in verifiers if (ch := d.channel()) is not None and ch.ssl_ca]
+        if cas:
+            ev["replica_ssl_ca"] = ", ".join(cas)  # where a new CA would have to go too
         if n.cert_not_after:
             ev["server_not_after"] = n.cert_not_after
         out.append(risk(RiskCode.CERTIFICATE, severity, n.role, _PAST if left < 0 else _FUTURE, _FIX, n, ev,

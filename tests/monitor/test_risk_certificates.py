@@ -35,7 +35,8 @@ from tests.services import wait_for
 
 NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC).timestamp()
 DAY = 86400.0
-VERIFIED = ChannelCheckup(io_running="Yes", using_gtid="Slave_Pos", ssl_allowed=True, ssl_verify=True)
+VERIFIED = ChannelCheckup(io_running="Yes", using_gtid="Slave_Pos", ssl_allowed=True, ssl_verify=True,
+                          ssl_ca="/etc/mysql/tls/ca.pem")
 UNVERIFIED = replace(VERIFIED, ssl_verify=False)
 
 
@@ -91,7 +92,8 @@ def test_the_evidence_says_what_the_certificate_is_and_where_it_was_seen():
     assert r.evidence == {
         "subject": "CN=db-secondary", "issuer": "CN=Example Ops CA",
         "seen": "the panel's TLS handshake with db-secondary:3306", "not_after": "2026-12-06 12:00 UTC",
-        "days_left": 5.0, "ssl_cert": "/etc/mysql/tls/server.pem", "verified_by": "primary"}
+        "days_left": 5.0, "ssl_cert": "/etc/mysql/tls/server.pem", "verified_by": "primary",
+        "replica_ssl_ca": "primary: /etc/mysql/tls/ca.pem"}
 
 
 @pytest.mark.parametrize("topology, channel, impact", [
@@ -279,6 +281,7 @@ def test_a_certificate_that_expires_in_5_days_is_told_once_and_cleared_once(
             assert risk.evidence["seen"] == f"the panel's TLS handshake with 127.0.0.1:{port}"
             assert (risk.evidence["subject"], risk.evidence["issuer"]) == ("CN=localhost", "CN=hapanel sandbox CA")
             assert 4.9 < risk.evidence["days_left"] <= 5.0 and risk.evidence["verified_by"] == "primary"
+            assert risk.evidence["replica_ssl_ca"] == f"primary: {healthy.ca_file}"
             _checked_up_since(pid, timezone.now(), 3)  # found again and again: one episode, no more news
             assert PairRisk.objects.filter(pair_id=pid).count() == 1
 
