@@ -46,6 +46,11 @@ class NodeProbe:
         # sql_mode): binding the same values at every poll took about 2% of a worker's CPU at 1,000 pairs.
         self._sql: dict[tuple, str | tuple[str, str]] = {}
 
+    @property
+    def transit(self) -> float:
+        """Seconds the source's heartbeat row last took to show on this replica (a little less, see below)."""
+        return self._transit
+
     # ---- connection ------------------------------------------------------------------------
     def _connect(self) -> pymysql.Connection:
         t = self.target

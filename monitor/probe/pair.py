@@ -15,6 +15,10 @@ _POOL = ThreadPoolExecutor(max_workers=128, thread_name_prefix="probe")
 HEARTBEAT_WAIT = 0.3  # seconds a replica may take to show this poll's heartbeat
 HEARTBEAT_PATIENCE = 1.5  # the longest a late heartbeat is waited for, at long poll intervals
 STALE_MARGIN = 0.2
+# A row held up by one lost packet comes one TCP retransmission later: Linux waits at least 200 ms plus the
+# round trip, then the row travels again. 0.3 s (with a busy machine's delay) and five transits cover it.
+RETRANSMIT = 0.3
+RETRANSMIT_TRANSITS = 5
 
 
 def heartbeat_wait(interval: float, limit: float = HEARTBEAT_WAIT) -> float:
@@ -22,15 +26,22 @@ def heartbeat_wait(interval: float, limit: float = HEARTBEAT_WAIT) -> float:
     return max(0.05, min(limit, interval * 0.3))
 
 
-def heartbeat_patience(interval: float, wait: float) -> float:
+def heartbeat_patience(interval: float, wait: float, transit: float = 0.0) -> float:
     """How long to keep asking for this poll's heartbeat once it is late, before the link counts as cut.
 
     A row that comes late but comes means a slow replica or a busy machine, not a cut link. With 1,000 pairs
     polled every 5 s on a 2-core machine, about one poll in 150 saw its row more than 0.5 s late, and each of
     them flipped its pair to `link-cut`. A third of the interval, so that a 1 s poll still shows a cut within
     about a second.
+
+    On a slow link a lost packet holds the row up by a retransmission, which grows with the round trip:
+    `transit` (how long the replica's rows took to show lately) stretches the patience to cover one, up to
+    0.7 of the interval. On a WAN of 80 ms ± 20 ms each way with 1% loss, 0.3 s flipped a 1 s pair to
+    `link-cut` for one poll about every 20 minutes; on a LAN the transit is milliseconds and changes nothing.
     """
-    return max(wait, min(HEARTBEAT_PATIENCE, interval * 0.3))
+    patience = max(wait, min(HEARTBEAT_PATIENCE, interval * 0.3))
+    after_a_loss = min(RETRANSMIT + RETRANSMIT_TRANSITS * transit, HEARTBEAT_PATIENCE, interval * 0.7)
+    return max(patience, after_a_loss)
 
 
 def heartbeat_stale_after(wait: float) -> float:
@@ -59,13 +70,13 @@ def probe_pair(
     if topology == "bidirectional":
         directions.append(("secondary", "primary"))
     wait = heartbeat_wait(interval, wait_limit)
-    patience = heartbeat_patience(interval, wait)
     calls = []
     for source, replica in directions:
         if readings[replica].reach is Reach.OK and not readings[replica].parse_error:
             src = probes[source]
             # A replica whose threads are not both running cannot show this poll's row: do not wait.
             flowing = any(c.io_running == "Yes" and c.sql_running == "Yes" for c in readings[replica].channels)
+            patience = heartbeat_patience(interval, wait, probes[replica].transit)
             calls.append((replica, probes[replica].read_peer_heartbeat, src.target.origin, src.last_write_ts,
                           patience if flowing else 0))
     # Both directions wait side by side: the last one in this thread, the others in the pool.
