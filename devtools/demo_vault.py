@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -48,6 +49,7 @@ def configure(sandbox: SandboxPair, pair: Pair) -> Access:
     account = f"'{WRITER_USER}'@'{clients}'"
     # As the setup assistant makes them: the audit writer on both nodes, so the roles can swap (the secondary's
     # read_only keeps it from writing there), each node's accounts its own, not replicated.
+    _replicated(sandbox, schema, "audit")  # a table grant needs its table, which reaches the secondary by replication
     for role in ("primary", "secondary"):  # the sandbox grants `vault`; another schema name needs its grant
         sandbox.sql(role, "SET sql_log_bin = 0",
                     f"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY '{writer}' REQUIRE SSL",
@@ -59,6 +61,15 @@ def configure(sandbox: SandboxPair, pair: Pair) -> Access:
     access.set_passwords(sandbox.emergency_password, writer)
     access.save()
     return access
+
+
+def _replicated(sandbox: SandboxPair, schema: str, table: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not sandbox.sql("secondary", "SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = "
+                                       f"'{schema}' AND TABLE_NAME = '{table}'")[0]["n"]:
+        if time.monotonic() > deadline:
+            raise SandboxError(f"{schema}.{table} did not reach the secondary within {timeout:.0f} s")
+        time.sleep(0.05)
 
 
 def seed(sandbox: SandboxPair, pair: Pair) -> DemoVault:
