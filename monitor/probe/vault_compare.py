@@ -184,6 +184,9 @@ def _compare(primary: Node, secondary: Node, schema: str, tables: tuple[str, ...
     secondary.reach(out.position, wait)
     out.secondary_position = secondary.open()
     s_shapes = secondary.read_shapes(schema, tables)
+    if not p_shapes and not s_shapes:
+        raise CompareError(f"neither node has any of the vault's tables ({', '.join(tables)}) in the schema {schema}"
+                           " that the reader can see: has `manage.py vault init` run?")
     before_p: dict[str, Hashes] = {}
     before_s: dict[str, Hashes] = {}
     for table in tables:

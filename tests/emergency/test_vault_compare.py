@@ -251,3 +251,14 @@ def test_a_pair_without_emergency_access_or_with_nodes_that_refuse_says_why(db):
     assert c.error.startswith("cannot connect to the primary as hapanel_emergency: refused"), c.error
     assert "reader-secret-1" not in c.error
     assert _drift(pair.pk) == []
+
+
+def test_a_schema_without_the_vault_is_an_error_not_drift(demo_vault):
+    pair, _ = demo_vault
+    pair.emergency.schema = "not_the_vault"
+    pair.emergency.save()
+    assert vault_compare.compare_pair(pair.pk) == "error"
+    assert VaultComparison.objects.get(pair=pair).error == (
+        "neither node has any of the vault's tables (users, resources, accounts, grants) in the schema not_the_vault "
+        "that the reader can see: has `manage.py vault init` run?")
+    assert _drift(pair.pk) == []
