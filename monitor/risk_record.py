@@ -1,10 +1,10 @@
 """Recording a checkup's warnings before failures: one PairRisk episode per warning, raised once, cleared once.
 
-A warning found again updates its open episode (its numbers change: time left, GTIDs), without news. A warning no
-longer found is cleared, unless it rests on a node the checkup could not read: a node that is down has not fixed
-its settings. Two workers, or a late checkup, cannot raise or clear one episode twice: an open episode is unique per
-pair and key, a clearing is a compare-and-set on `cleared_at`, and a checkup older than the pair's last recorded
-one is dropped.
+A warning found again updates its open episode (its numbers change: time left, GTIDs), without news, unless it
+got worse: a higher severity is raised as a new episode. A warning no longer found is cleared, unless it rests on
+a node the checkup could not read: a node that is down has not fixed its settings. Two workers, or a late
+checkup, cannot raise or clear one episode twice: an open episode is unique per pair and key, a clearing is a
+compare-and-set on `cleared_at`, and a checkup older than the pair's last recorded one is dropped.
 
 The vault comparison raises and clears its own warning (`record_check`) on its own cadence; a checkup leaves it.
 """
@@ -81,6 +81,12 @@ def _episodes(pair_id: int, risks: list[Risk], open_qs, blind: frozenset[str], a
     open_rows = {row.key: row for row in open_qs}
     for key, r in found.items():
         row = open_rows.get(key)
+        if row is not None and Severity(r.severity).rank > Severity(row.severity).rank and PairRisk.objects.filter(
+                pk=row.pk, cleared_at__isnull=True).update(cleared_at=at, clear_processed=at) == 1:
+            # Worse than when it was raised (a certificate at 7 days, a horizon nearly reached): news again. The
+            # episode ends without a "cleared" (marked processed, so no sweep sends one) and a new one is raised
+            # at the new severity. A warning that eases stays in its episode, quietly.
+            row = None
         if row is not None:
             PairRisk.objects.filter(pk=row.pk, cleared_at__isnull=True).update(checked_at=at, **_fields(r))
             continue
