@@ -10,6 +10,7 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("", include("board.urls")),
     path("", include("pairs.urls")),
+    path("", include("pairs.repair.urls")),
     path("alerts/", include("alerts.urls")),
     path("emergency/", include("emergency.urls")),
 ]

@@ -59,7 +59,8 @@ class NodeCheck:
         return self.reach == "ok"
 
 
-def _connect(target: NodeTarget) -> pymysql.Connection:
+def connect(target: NodeTarget) -> pymysql.Connection:
+    """A short-lived connection made like the monitor's, with the check's timeouts."""
     ctx = tls_context(target)
     kwargs: dict = {"ssl": ctx} if ctx else {"ssl_disabled": True}
     return pymysql.connect(
@@ -86,7 +87,7 @@ def check_node(target: NodeTarget, peer_addresses: set[str] | None = None) -> No
     """Connects with the target's settings and reads what the report shows; never raises."""
     result = NodeCheck(role=target.role, address=target.address)
     try:
-        conn = _connect(target)
+        conn = connect(target)
     except (ssl.SSLError, ValueError) as exc:
         return replace(result, reach="tls", error=f"TLS settings unusable: {exc}")
     except Exception as exc:  # noqa: BLE001 (every failure is classified and reported)
@@ -144,12 +145,13 @@ def _read_replication(conn: pymysql.Connection, result: NodeCheck, version: tupl
     result.replication = [
         Direction(source=f"{ch.source_host}:{ch.source_port}", io=ch.io_running, sql=ch.sql_running,
                   error=ch.last_io_error or ch.last_sql_error,
-                  from_peer=_names_peer(ch.source_host or "", ch.source_port, peers))
+                  from_peer=names_peer(ch.source_host or "", ch.source_port, peers))
         for ch in channels
     ]
 
 
-def _names_peer(source_host: str, source_port: int | None, peers: set[str]) -> bool:
+def names_peer(source_host: str, source_port: int | None, peers: set[str]) -> bool:
+    """Does a replica's source (host and port as it reports them) name one of `peers` (see `endpoints`)?"""
     host = source_host.lower()
     return any(f"{a}:{source_port}" in peers for a in (host, *_addresses(host)))
 

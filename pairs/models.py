@@ -28,3 +28,8 @@ class PairChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pair_name} {self.action} by {self.username or 'system'}"
+
+
+from pairs.repair.models import Repair, RepairEvent  # noqa: E402 (the repairs' audit lives with its assistant)
+
+__all__ = ["PairChange", "Repair", "RepairEvent"]

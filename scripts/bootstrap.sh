@@ -27,6 +27,7 @@ if [ "$target" != lint ]; then
   want redis-server have redis-server
 fi
 if [ "$target" = test ]; then
+  want mariadb-backup have mariabackup  # the rebuild tests copy a node with it
   want chromium have chromium
   want nodejs have node
   want iptables have iptables

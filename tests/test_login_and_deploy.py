@@ -257,7 +257,8 @@ def _packages(target: str) -> set[str]:
 def test_make_run_installs_only_what_running_needs():
     assert "bootstrap.sh run" in _make_dry_run("run")
     assert _packages("run") == {"mariadb-server", "redis-server"}
-    assert {"chromium", "prometheus", "postgresql", "erlang-snmp", "snmptrapd", "nginx"} <= _packages("test")
+    assert {"chromium", "prometheus", "postgresql", "erlang-snmp", "snmptrapd", "nginx", "mariadb-backup"} \
+        <= _packages("test")
 
 
 def test_make_test_postgresql_role_can_create_the_test_databases():

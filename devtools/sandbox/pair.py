@@ -257,10 +257,10 @@ class SandboxPair:
             if rc != 0:
                 raise SandboxError(f"mariadb-install-db failed for the {spec.role}: {self._last_error(spec)}")
 
-    def _start_node(self, spec: NodeSpec) -> None:
+    def _start_node(self, spec: NodeSpec, options: tuple[str, ...] = ()) -> None:
         # `ip netns exec` execs mariadbd in place: the pid started is the server's own.
         prefix = self.lab.exec_prefix(spec.role) if self.hosts else []
-        pid = process.start([*prefix, self.mariadbd_path(), f"--defaults-file={spec.cnf}"],
+        pid = process.start([*prefix, self.mariadbd_path(), f"--defaults-file={spec.cnf}", *options],
                             spec.folder / "stdout.log")
         self.state["pids"][spec.role] = pid
         self._save_state()
@@ -346,11 +346,18 @@ class SandboxPair:
                 stopped.append(pid)
         return stopped
 
-    def start_node(self, role: str) -> None:
-        """Starts a node that is not running (after a crash or a stop) on its existing data."""
+    def stop_node(self, role: str) -> None:
+        """Stops a node's server gracefully, as `systemctl stop` would; `start_node` starts it again."""
+        pid = self.pid(role)
+        if pid:
+            process.stop(pid, str(self.node(role).cnf))
+
+    def start_node(self, role: str, *options: str) -> None:
+        """Starts a node that is not running (after a crash or a stop) on its existing data; `options` are extra
+        server options for this start only (as MYSQLD_OPTS gives them to a systemd unit)."""
         spec = self.node(role)
         self.mariadbd = self.mariadbd_path()
-        self._start_node(spec)
+        self._start_node(spec, options)
 
     def status(self) -> list[dict]:
         out = []

@@ -234,11 +234,11 @@ def test_test_connection_is_no_port_scanner(admin_client, flush_redis, settings)
 
 def test_a_replica_that_names_its_source_by_address_is_matched_to_the_node_entered_by_name():
     """The node entered as `localhost` is the source a replica knows as 127.0.0.1: no "Known as" needed."""
-    from pairs.checks import Direction, NodeCheck, _names_peer, endpoints, problems
+    from pairs.checks import Direction, NodeCheck, endpoints, names_peer, problems
 
     peers = endpoints("localhost", 3306, "")
-    assert "127.0.0.1:3306" in peers and _names_peer("127.0.0.1", 3306, peers)
-    assert not _names_peer("127.0.0.1", 3307, peers)
+    assert "127.0.0.1:3306" in peers and names_peer("127.0.0.1", 3306, peers)
+    assert not names_peer("127.0.0.1", 3307, peers)
     check = NodeCheck(role="secondary", address="db2:3306", replication=[
         Direction(source="10.9.9.9:3306", io="Yes", sql="Yes", from_peer=False)])
     [(step, text)] = problems(check, replicates=True)
