@@ -60,9 +60,9 @@ CHECKS[C.PRIMARY_UNREACHABLE] = CHECKS[C.SECONDARY_UNREACHABLE] = CHECKS[C.UNREA
 # far rarer than the guide implies: most failures heal by themselves or by restarting replication.
 SETUP_AGAIN: dict[str, str] = {
     C.BINLOG_MISSING: "Yes: the replica cannot catch up from the source's binary logs any more; re-seed it from a "
-                      "fresh backup and set the direction up again from the pair's setup page.",
+                      "fresh copy of the source with the Rebuild assistant below, which sets the direction up again.",
     C.APPLY_ERROR: "Only if the data differ in more rows than you can fix by hand: then re-seed the replica from a "
-                   "backup of the source and set the direction up again.",
+                   "fresh copy of the source with the Rebuild assistant below.",
     C.NOT_CONFIGURED: "Yes: the direction was never set up or was reset ({reset_replica}).",
     C.POLL_ERROR: "No: nothing changed on the servers; fix the pair's stored settings in hapanel.",
 }

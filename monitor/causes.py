@@ -69,7 +69,8 @@ REMEDIATION: dict[str, str] = {
     ),
     C.BINLOG_MISSING: (
         "The {source} purged binary logs the {replica} still needs: re-seed the {replica} from a fresh "
-        "copy ({reseed}) and restart replication at the copy's GTID position."
+        "copy ({reseed}) and restart replication at the copy's GTID position: the pair page's Rebuild assistant "
+        "gives the steps for this pair and checks each one."
     ),
     C.IO_ERROR: (
         "Read the IO error on the {replica} ({show_status} and its error log), fix its cause, then run "
