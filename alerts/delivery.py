@@ -15,9 +15,9 @@ from django.utils import timezone
 from alerts import flapping
 from alerts.events import dedupe, event_for, risk_events
 from alerts.message import for_notification, sample_message
-from alerts.models import Attempt, Channel, Notification
+from alerts.models import ROLES_CHANGED, Attempt, Channel, Notification
 from alerts.transports import TransportError, for_channel
-from monitor.models import PairRisk, Transition
+from monitor.models import PairRisk, RoleChange, Transition
 
 log = logging.getLogger(__name__)
 
@@ -103,13 +103,40 @@ def unprocessed_risks(now: dt.datetime | None = None) -> tuple[list[int], list[i
             list(cleared.order_by("id").values_list("pk", flat=True)[:500]))
 
 
+def role_change_notifications(change_ids: Iterable[int]) -> list[int]:
+    """Creates the notifications of swaps of a pair's roles; returns the ids still to deliver. Safe to run twice:
+    one notification per swap per channel (a unique constraint). A swap made while the pair was paused sends
+    nothing."""
+    change_ids = list(change_ids)
+    pending = []
+    for change in RoleChange.objects.filter(pk__in=change_ids, paused=False).order_by("id"):
+        for channel in channels_for(change.pair_id, ROLES_CHANGED):
+            try:
+                with transaction.atomic():
+                    Notification.objects.create(role_change=change, channel=channel, event=ROLES_CHANGED)
+            except IntegrityError:
+                pass  # made by an earlier or concurrent run
+        pending += Notification.objects.filter(role_change=change, status=Notification.PENDING).values_list(
+            "pk", flat=True)
+    RoleChange.objects.filter(pk__in=change_ids, processed__isnull=True).update(processed=timezone.now())
+    return pending
+
+
+def unprocessed_role_changes(now: dt.datetime | None = None) -> list[int]:
+    """Swaps whose notifications were never made (a lost publish), recent ones only, after a grace."""
+    now = now or timezone.now()
+    return list(RoleChange.objects.filter(
+        processed__isnull=True, at__gte=now - dt.timedelta(seconds=settings.ALERTS_SWEEP_WINDOW),
+        at__lt=now - dt.timedelta(seconds=settings.ALERTS_SWEEP_GRACE)).order_by("id").values_list("pk", flat=True))
+
+
 def backoff(attempts: int) -> float:
     return min(settings.ALERTS_BACKOFF * 2 ** max(attempts - 1, 0), 300.0)
 
 
 def deliver(notification_id: int) -> tuple[str, float]:
     """Sends one notification if this caller wins the claim: (outcome, retry countdown)."""
-    n = Notification.objects.select_related("transition__pair", "risk__pair", "channel").filter(
+    n = Notification.objects.select_related("transition__pair", "risk__pair", "role_change__pair", "channel").filter(
         pk=notification_id).first()
     if n is None or not n.claim():
         return SKIPPED, 0.0  # sent, being sent, failed for good, held, or gone
@@ -161,8 +188,8 @@ def send_test(channel: Channel) -> str:
 
 def notifications_for_pair(pair, limit: int = 20) -> list[Notification]:
     """For the pair page: the latest notifications of this pair's flips, newest first."""
-    return list(Notification.objects.filter(Q(transition__pair=pair) | Q(risk__pair=pair))
-                .select_related("channel", "transition", "risk").order_by("-id")[:limit])
+    return list(Notification.objects.filter(Q(transition__pair=pair) | Q(risk__pair=pair) | Q(role_change__pair=pair))
+                .select_related("channel", "transition", "risk", "role_change").order_by("-id")[:limit])
 
 
 def failing_channels() -> list[Channel]:

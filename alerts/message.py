@@ -113,6 +113,8 @@ REPEAT_NOTE = ("This may repeat an earlier message: the sender of that one stopp
 def for_notification(n: Notification, maybe_repeat: bool = False) -> Message:
     if n.risk_id:
         return _for_risk(n, maybe_repeat)
+    if n.role_change_id:
+        return _for_role_change(n, maybe_repeat)
     t = n.transition
     pair = t.pair
     title, summary, event = EVENT_TITLES.get(n.event, n.event), t.summary, n.event
@@ -158,6 +160,20 @@ def _for_risk(n: Notification, maybe_repeat: bool) -> Message:
         previous_lasted=None if raised else (cleared_at - r.raised_at).total_seconds(),
         url=settings.SITE_URL.rstrip("/") + r.pair.get_absolute_url(), notification_id=n.pk,
         what_to_do=r.remediation if raised else "", maybe_repeat=maybe_repeat,
+    )
+
+
+def _for_role_change(n: Notification, maybe_repeat: bool) -> Message:
+    """The pair's roles swapped in the panel: which server is the primary now, and who said so."""
+    c = n.role_change
+    summary = (f"{c.primary} is the primary now, {c.secondary} the secondary"
+               + (f" ({c.reason})" if c.reason else "") + f"; swapped by {c.username or 'an admin'}")
+    return Message(
+        event=n.event, title=EVENT_TITLES.get(n.event, n.event), pair=c.pair.name, status_kind="",
+        old_status=f"primary {c.secondary}", new_status=f"primary {c.primary}", cause="", summary=summary,
+        evidence={"primary": c.primary, "secondary": c.secondary, "by": c.username}, detected_at=c.at,
+        url=settings.SITE_URL.rstrip("/") + c.pair.get_absolute_url(), notification_id=n.pk,
+        maybe_repeat=maybe_repeat,
     )
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from alerts.transports import mask_url
 from hapanel import encryption
-from monitor.models import Pair, PairRisk, Transition
+from monitor.models import Pair, PairRisk, RoleChange, Transition
 
 # Event kinds an admin can route; `flapping` and `stable` follow the routes of the flips they stand for.
 HA_FAILED, HA_ALIVE = "ha-failed", "ha-alive"
@@ -22,6 +22,8 @@ MONITOR_STALE, MONITOR_RECOVERED = "monitor-stale", "monitor-recovered"
 SIGHT_LOST, SIGHT_BACK = "sight-lost", "sight-back"
 # A warning before a failure (monitor/risks/) raised by a checkup, and cleared once the checkup no longer finds it.
 WARNING_RAISED, WARNING_CLEARED = "warning-raised", "warning-cleared"
+# An admin swapped the pair's roles in the panel (a switchover or a failover): the primary is another server now.
+ROLES_CHANGED = "roles-changed"
 EVENTS = [
     (HA_FAILED, "High Availability Failed"),
     (HA_ALIVE, "High Availability Alive"),
@@ -33,6 +35,7 @@ EVENTS = [
     (SIGHT_BACK, "Sight of the pair regained"),
     (WARNING_RAISED, "Warning raised"),
     (WARNING_CLEARED, "Warning cleared"),
+    (ROLES_CHANGED, "Roles changed"),
 ]
 # Routed for all pairs when a channel is made: a new channel hears of every failure, and the admin unroutes
 # what it should not get, rather than a first failure going unheard because nobody ticked its box.
@@ -130,6 +133,8 @@ class Notification(models.Model):
     transition = models.ForeignKey(Transition, on_delete=models.CASCADE, related_name="notifications", null=True,
                                    blank=True)
     risk = models.ForeignKey(PairRisk, on_delete=models.CASCADE, related_name="notifications", null=True, blank=True)
+    role_change = models.ForeignKey(RoleChange, on_delete=models.CASCADE, related_name="notifications", null=True,
+                                    blank=True)
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="notifications")
     event = models.CharField(max_length=20, choices=EVENTS)
     purpose = models.CharField(max_length=10, choices=PURPOSES, default=FLIP)
@@ -148,13 +153,18 @@ class Notification(models.Model):
             # Exactly once: a warning's raising, and its clearing, per channel.
             models.UniqueConstraint(fields=["risk", "channel", "event"], condition=Q(risk__isnull=False),
                                     name="one_risk_notification"),
+            # Exactly once: a swap of the pair's roles per channel.
+            models.UniqueConstraint(fields=["role_change", "channel"], condition=Q(role_change__isnull=False),
+                                    name="one_role_change_notification"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.transition or self.risk} → {self.channel}: {self.status}"
+        return f"{self.transition or self.risk or self.role_change} → {self.channel}: {self.status}"
 
     @property
     def pair(self) -> Pair:
+        if self.role_change_id:
+            return self.role_change.pair
         return self.transition.pair if self.transition_id else self.risk.pair
 
     @property
@@ -163,6 +173,8 @@ class Notification(models.Model):
         if self.transition_id:
             t = self.transition
             return f"{t.old_status} → {t.new_status} ({t.cause})"
+        if self.role_change_id:
+            return f"primary now {self.role_change.primary}"
         return f"{self.risk.code} ({self.risk.subject})"
 
     @property

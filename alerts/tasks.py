@@ -40,13 +40,21 @@ def notify_risks(raised_ids: list[int], cleared_ids: list[int]) -> int:
 
 
 @shared_task(ignore_result=True)
+def notify_role_changes(change_ids: list[int]) -> int:
+    """A pair's roles swapped in the panel: one notification per routed channel, each delivered by its own task."""
+    return _deliver(delivery.role_change_notifications(change_ids))
+
+
+@shared_task(ignore_result=True)
 def sweep_transitions() -> int:
     """Beat: the transition rows, and the warnings' episodes, are the outbox. Flips and warnings whose alerts were
     never queued get them now; running twice is harmless, since their notifications are made once and each is
     claimed before it is sent."""
     ids = delivery.unprocessed()
     raised, cleared = delivery.unprocessed_risks()
-    return (notify_transitions(ids) if ids else 0) + (notify_risks(raised, cleared) if raised or cleared else 0)
+    swaps = delivery.unprocessed_role_changes()
+    return ((notify_transitions(ids) if ids else 0) + (notify_risks(raised, cleared) if raised or cleared else 0)
+            + (notify_role_changes(swaps) if swaps else 0))
 
 
 @shared_task(ignore_result=True)
@@ -72,3 +80,12 @@ def queue_notifications(sender, transition_ids: list[int], **_kwargs) -> None:
 def queue_risk_notifications(sender, raised_ids: list[int], cleared_ids: list[int], **_kwargs) -> None:
     """Receiver of `monitor.signals.risks_changed`."""
     notify_risks.apply_async((raised_ids, cleared_ids))
+
+
+def queue_role_change_notifications(sender, role_change_ids: list[int], **_kwargs) -> None:
+    """Receiver of `monitor.signals.roles_changed`; a broker that is down loses nothing (the sweep)."""
+    try:
+        notify_role_changes.apply_async((role_change_ids,))
+    except Exception as exc:  # noqa: BLE001 (kombu's and redis-py's errors alike; the sweep makes good)
+        log.warning("alerts of role changes %s not queued, the broker is unreachable (%s): the outbox sweep "
+                    "sends them once it is back", role_change_ids, exc)

@@ -189,3 +189,24 @@ class PairRisk(models.Model):
     @property
     def is_open(self) -> bool:
         return self.cleared_at is None
+
+
+class RoleChange(models.Model):
+    """The pair's roles swapped in the panel (a switchover or a failover): which node became the primary, who said
+    so. The nodes' roles are the monitor's own record; the servers are changed by an operator, not here. The
+    row is the alert outbox of the `roles-changed` event, like a Transition."""
+
+    pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="role_changes")
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    username = models.CharField(max_length=150, blank=True)
+    primary = models.CharField(max_length=300)  # the new primary's address
+    secondary = models.CharField(max_length=300)  # the new secondary's (the old primary)
+    reason = models.CharField(max_length=300, blank=True)  # "planned switchover", "failover" ...
+    paused = models.BooleanField(default=False, help_text="made during maintenance: no alerts")
+    processed = models.DateTimeField(null=True, blank=True, help_text="alerts queued")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.pair.name}: {self.primary} became the primary"

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from hapanel.access import admin_required
 from hapanel.rate_limit import within_budget
 from monitor.models import Pair
-from pairs.repair import service
+from pairs.repair import service, switchover_service
 from pairs.repair.forms import RebuildForm
 from pairs.repair.models import Repair
 
@@ -25,6 +25,11 @@ admin_only = admin_required("Only admins repair pairs.")
 
 def _repair(pair_id: int, repair_id: int) -> Repair:
     return get_object_or_404(Repair, pk=repair_id, pair_id=pair_id)
+
+
+def _steps_of(repair: Repair):
+    """The module that generates and checks this repair's steps: the rebuild's, or the switchover's."""
+    return service if repair.procedure == "rebuild" else switchover_service
 
 
 @admin_only
@@ -48,9 +53,11 @@ def rebuild_start(request: HttpRequest, pair_id: int) -> HttpResponse:
 def repair_page(request: HttpRequest, pair_id: int, repair_id: int) -> HttpResponse:
     repair = _repair(pair_id, repair_id)
     states = service.step_states(repair)
-    steps = [(number, step, states.get(step.key, {})) for number, step in service.procedure(repair).numbered()]
-    return render(request, "pairs/repair/repair.html", {
-        "pair": repair.pair, "repair": repair, "procedure": service.procedure(repair), "steps": steps,
+    generated = _steps_of(repair).procedure(repair)
+    steps = [(number, step, states.get(step.key, {})) for number, step in generated.numbered()]
+    template = "pairs/repair/repair.html" if repair.procedure == "rebuild" else "pairs/repair/switchover.html"
+    return render(request, template, {
+        "pair": repair.pair, "repair": repair, "procedure": generated, "steps": steps,
     })
 
 
@@ -63,7 +70,7 @@ def repair_check(request: HttpRequest, pair_id: int, repair_id: int, step: str) 
         return HttpResponse(f"Too many checks: at most {settings.CHECKS_PER_MINUTE} a minute.", status=429,
                             content_type="text/plain")
     try:
-        service.run_check(repair, step, request.user)
+        _steps_of(repair).run_check(repair, step, request.user)
     except KeyError:
         raise Http404("no such step") from None
     if request.headers.get("HX-Request"):
@@ -77,7 +84,7 @@ def repair_check(request: HttpRequest, pair_id: int, repair_id: int, step: str) 
 def repair_confirm(request: HttpRequest, pair_id: int, repair_id: int, step: str) -> HttpResponse:
     repair = _repair(pair_id, repair_id)
     try:
-        service.confirm(repair, step, request.user)
+        _steps_of(repair).confirm(repair, step, request.user)
     except KeyError:
         raise Http404("no such step") from None
     messages.success(request, "Step confirmed done; the repair log records it.")
