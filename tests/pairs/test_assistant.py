@@ -56,6 +56,7 @@ def test_generated_setup_gives_alive_alive(admin_client, fresh_nodes):
     page = visible(admin_client.post(f"/pairs/{pair.pk}/verify/"))
     assert "High Availability Status: Alive / Replication Status: Alive" in page, page
     assert "The pair is set up: both statuses are Alive." in page
+    assert "Check emergency accounts on the pair page proves the reader and the audit writer" in page  # what next
     pair.refresh_from_db()
     assert (pair.ha_status, pair.repl_status) == ("Alive", "Alive")
     for role in ("primary", "secondary"):
