@@ -50,6 +50,7 @@ class NodeCheck:
     gtid: dict = field(default_factory=dict)
     gtid_ok: bool | None = None
     missing_privileges: list[str] = field(default_factory=list)
+    missing_for_warnings: list[str] = field(default_factory=list)  # the statuses work without these
     replication: list[Direction] | None = None  # None: could not be read
     replication_error: str = ""
     heartbeat_schema: bool | None = None
@@ -115,6 +116,7 @@ def _read(conn: pymysql.Connection, target: NodeTarget, result: NodeCheck, peers
     _read_gtid(conn, result)
     lines = [next(iter(r.values())) for r in _rows(conn, "SHOW GRANTS")]
     result.missing_privileges = grants.missing(lines, result.flavour, version, target.heartbeat_schema)
+    result.missing_for_warnings = grants.missing_for_warnings(lines, result.flavour, version)
     _read_replication(conn, result, version, peers)
     found = _rows(conn, "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = %s "
                         "AND table_name = 'heartbeat'", (target.heartbeat_schema,))

@@ -55,6 +55,18 @@ def _global_names(flavour: str, version: tuple[int, ...]) -> tuple[str, set[str]
     return "REPLICATION CLIENT", every | {"REPLICATION CLIENT", "SUPER"}
 
 
+def missing_for_warnings(lines: list[str], flavour: str, version: tuple[int, ...]) -> list[str]:
+    """Privileges that only the warnings before failures need (the binary logs, for the binlog horizon): the
+    statuses work without them, so they are reported apart from `missing`."""
+    if flavour != "mariadb":
+        return []  # MySQL's REPLICATION CLIENT, which the statuses need, lists the binary logs too
+    # MariaDB 10.5.2 renamed REPLICATION CLIENT to BINLOG MONITOR (the old name stays an alias).
+    wanted = "BINLOG MONITOR" if tuple(version) >= (10, 5, 2) else "REPLICATION CLIENT"
+    allowing = {"ALL", "ALL PRIVILEGES", "SUPER", "BINLOG MONITOR", "REPLICATION CLIENT"}
+    granted = any(names & allowing for names, s, t in parse(lines) if s == "*" and t == "*")
+    return [] if granted else [wanted]
+
+
 def missing(lines: list[str], flavour: str, version: tuple[int, ...], schema: str = "hapanel_monitor") -> list[str]:
     """Names of the privileges the monitor needs and lacks, e.g. ['SLAVE MONITOR', 'INSERT on x.heartbeat']."""
     grants = parse(lines)

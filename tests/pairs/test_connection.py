@@ -10,6 +10,7 @@ import pytest
 from devtools.sandbox.certs import make_ca
 from devtools.sandbox.pair import MONITOR_USER
 from monitor.models import Pair
+from tests import risk_steps
 from tests.factories import pair_data
 from tests.services import free_port
 
@@ -52,13 +53,22 @@ def test_all_green_and_nothing_saved_or_changed(admin_client, healthy):
         assert "all green" in text, text
         assert "Reachable yes" in text and "-MariaDB" in text and "(mariadb)" in text
         assert "TLS in use (" in text and "verified" in text and "not verified" not in text
-        assert "Monitor privileges all granted" in text
+        assert "Monitor privileges all granted" in text and "binlog horizon" not in text
         assert f"from {peer.repl_ip}:{peer.port} (the other node): IO Yes, SQL Yes" in text
         assert "log_bin ON" in text and "read_only OFF" in text and "gtid_strict_mode=ON" in text
         assert "Heartbeat schema present" in text
     assert "server_id 1" in node_text(html, "primary") and "server_id 2" in node_text(html, "secondary")
     assert not Pair.objects.exists()
     assert positions(healthy) == before  # not a single write on either server
+
+
+def test_a_monitor_without_binlog_monitor_is_green_with_a_note_for_the_warnings(admin_client, healthy):
+    with risk_steps.monitor_without(healthy, "primary", "BINLOG MONITOR"):
+        html = run(admin_client, sandbox_form(healthy))
+    text = node_text(html, "primary")
+    assert "all green" in text and "Monitor privileges all granted" in text  # the statuses need nothing more
+    assert "for the binlog horizon warning: grant BINLOG MONITOR" in text
+    assert "binlog horizon" not in node_text(html, "secondary")
 
 
 def test_without_javascript_the_form_comes_back_with_the_report(admin_client, healthy):

@@ -223,6 +223,19 @@ def test_missing_privileges_by_name(lines, flavour, version, expected):
     assert grants.missing(lines, flavour, version) == expected
 
 
+@pytest.mark.parametrize("lines, flavour, version, expected", [
+    (MARIA_OK, "mariadb", (10, 11, 6), ["BINLOG MONITOR"]),  # the statuses work; the binlog horizon cannot
+    ([MARIA_OK[0], "GRANT BINLOG MONITOR ON *.* TO `hapanel_monitor`@`127.%`"], "mariadb", (10, 11, 6), []),
+    (["GRANT BINLOG MONITOR, SLAVE MONITOR ON *.* TO `m`@`%`"], "mariadb", (10, 6, 12), []),
+    (["GRANT REPLICATION CLIENT ON *.* TO `m`@`%`"], "mariadb", (10, 4, 30), []),
+    (["GRANT SLAVE MONITOR ON *.* TO `m`@`%`"], "mariadb", (10, 5, 1), ["REPLICATION CLIENT"]),
+    (["GRANT ALL PRIVILEGES ON *.* TO `root`@`localhost`"], "mariadb", (10, 11, 6), []),
+    (["GRANT USAGE ON *.* TO `m`@`%`"], "mysql", (8, 4, 0), []),  # REPLICATION CLIENT covers it, asked above
+])
+def test_privileges_the_warnings_need_are_reported_apart(lines, flavour, version, expected):
+    assert grants.missing_for_warnings(lines, flavour, version) == expected
+
+
 # ---- PEM and host names ---------------------------------------------------------------------------------------
 
 def test_pem_checks():
