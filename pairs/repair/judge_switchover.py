@@ -219,7 +219,8 @@ def _not_own(node: Facts, position: str) -> str:
 
 def demoted_replicates(s: Situation) -> Outcome:
     d = s.demoted
-    if d.answers and d.read_only is not None and not d.is_read_only:
+    # A one-way pair's secondary stays read-only; both nodes of a bidirectional pair take writes.
+    if not s.bidirectional and d.answers and d.read_only is not None and not d.is_read_only:
         return Outcome(NOT_YET, f"{d.name} takes writes: make it read-only first")
     return _replicates(d, s.promoted, s.tls)
 

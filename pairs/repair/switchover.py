@@ -234,18 +234,19 @@ def _swap(s: SwitchInput) -> Step:
 
 def _point_back(s: SwitchInput) -> Step:
     if s.both_ways:
-        look = ["-- it replicates from the other node already: only look", status_statement(s)]
-        blocks = (_block(s, DEMOTED, SQL, look),)
-        does = ("Nothing to change in a bidirectional pair: the old primary replicates from the new one already, and "
-                "stays read-only.")
+        lines = ["-- it replicates from the new primary already: both nodes of a bidirectional pair take writes",
+                 *writable(s)]
+        blocks = (_block(s, DEMOTED, SQL, lines),)
+        does = ("In a bidirectional pair the old primary replicates from the new one already: it takes writes again "
+                "(the monitor's heartbeat among them), as both nodes of such a pair do.")
     else:
         blocks = (_block(s, DEMOTED, SQL, change_source(s)),)
         does = (f"With the pair's replication account ({setup_sql.REPL_USER}) and its GTID position; it stays "
                 f"read-only. Replace {REPL_PASSWORD} with the password kept when the pair was set up.")
     return Step("replicate", f"Let {_name(s, DEMOTED)} replicate from the new primary", does, blocks,
                 "demoted-replicates",
-                f"{_name(s, DEMOTED)} is read-only and its IO and SQL threads from the new primary run without error, "
-                "caught up with its GTID position")
+                f"{_name(s, DEMOTED)} replicates from the new primary, IO and SQL threads without error, caught up"
+                + (", and takes writes (bidirectional)" if s.both_ways else ", and stays read-only"))
 
 
 def _errant(s: SwitchInput) -> Step:
@@ -266,16 +267,19 @@ def _rejoin_replicate(s: SwitchInput) -> Step:
         blocks = (_block(s, DEMOTED, SQL, ["-- its channel from the other node is kept: start it if it is stopped",
                                           start_replica(s)]),
                   _block(s, PROMOTED, SQL, ["-- its channel from the old primary, stopped during the failover",
-                                            start_replica(s)]))
-        does = "Both channels of the bidirectional pair run again; the old primary stays read-only."
+                                            start_replica(s)]),
+                  _block(s, DEMOTED, SQL, ["-- once both channels run: both nodes of a bidirectional pair take writes",
+                                          *writable(s)]))
+        does = ("Both channels of the bidirectional pair run again; then the old primary takes writes again (the "
+                "monitor's heartbeat among them), as both nodes of such a pair do.")
     else:
         blocks = (_block(s, DEMOTED, SQL, change_source(s)),)
         does = (f"With the pair's replication account ({setup_sql.REPL_USER}) and its GTID position; it stays "
                 f"read-only. Replace {REPL_PASSWORD} with the password kept when the pair was set up.")
     return Step("replicate", f"Let {_name(s, DEMOTED)} replicate from the new primary", does, blocks,
                 "demoted-replicates" if not s.both_ways else "both-replicate",
-                f"{_name(s, DEMOTED)} is read-only and replicates from the new primary without error, caught up"
-                + (", and the new primary replicates from it" if s.both_ways else ""))
+                f"{_name(s, DEMOTED)} replicates from the new primary without error, caught up"
+                + (", and the new primary replicates from it" if s.both_ways else ", and stays read-only"))
 
 
 def _verify() -> Step:

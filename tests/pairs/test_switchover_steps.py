@@ -50,7 +50,8 @@ def test_planned_switchover_speaks_the_servers_words(flavour, version, stop, sta
 def test_a_bidirectional_switchover_keeps_both_channels():
     proc = _proc(MARIADB, (10, 11, 6), SWITCHOVER, "bidirectional")
     assert "stop-replication" not in [s.key for s in proc.steps]
-    assert _sql(proc, "replicate", "demoted") == ["SHOW SLAVE STATUS;"]  # it replicates from it already
+    # It replicates from the new primary already, and takes writes again as both nodes of such a pair do.
+    assert _sql(proc, "replicate", "demoted") == ["SET GLOBAL read_only = OFF;"]
 
 
 @pytest.mark.parametrize("topology, reset", [("one-way", True), ("bidirectional", False)])
@@ -71,6 +72,7 @@ def test_rejoin_looks_for_errant_transactions_then_replicates():
     # Opened after the swap: the pair's primary is the promoted node.
     assert proc.step("replicate").blocks[1].where.startswith("On the new primary (10.0.0.1:3306)")
     assert _sql(proc, "replicate", "promoted") == ["START SLAVE;"]
+    assert _sql(proc, "replicate", "demoted") == ["START SLAVE;", "SET GLOBAL read_only = OFF;"]
     one_way = _proc(MYSQL_80, (8, 0, 36), REJOIN)
     assert "SOURCE_HOST='10.0.0.1'" in _sql(one_way, "replicate", "demoted")[0]
 
