@@ -4,8 +4,10 @@ delivers alerts to real receivers. `systemctl stop` stands for the sandbox's own
 
 from __future__ import annotations
 
+import threading
 import time
 
+import pymysql
 import pytest
 from django.urls import reverse
 
@@ -14,7 +16,7 @@ from emergency.outbox import outbox_backlog
 from monitor.models import Node
 from pairs.repair.models import Repair
 from pairs.repair.procedure import SQL
-from pairs.repair.switchover import DEMOTED
+from pairs.repair.switchover import DEMOTED, POSITION
 from pairs.repair.switchover_service import procedure
 from tests.emergency_steps import reveal_scenario
 from tests.receivers import channels_for
@@ -42,10 +44,12 @@ def _check(client, repair: Repair, step: str) -> str:
 
 def _run(sandbox, repair: Repair, key: str, roles: dict[str, str]) -> None:
     """The step's blocks, as the operator runs them on the node each names."""
+    read = ""  # what the last look returned: a position a later block waits for
     for block in procedure(repair).step(key).blocks:
         role = roles[block.host]
         if block.kind == SQL:
-            sandbox.sql(role, *(line.rstrip(";") for line in block.lines))
+            rows = sandbox.sql(role, *(line.rstrip(";").replace(POSITION, read) for line in block.lines))
+            read = str(next(iter(rows[0].values()))) if rows else read
         elif any(line.startswith("systemctl stop") for line in block.lines) and sandbox.running(role):
             sandbox.stop_node(role)
 
@@ -137,4 +141,81 @@ def test_a_crashed_primary_failed_over_then_rejoined(restored, demo_vault, polli
     assert len(receivers.http.messages('"roles-changed"')) == 1
     log = admin_client.get(reverse("pair", args=[pair.pk])).content.decode()
     assert "Repair log" in log and "swap-roles" in log and f"primary now <code>{old_secondary}</code>" in log
+    assert time.monotonic() - started < 90
+
+
+class Writer(threading.Thread):
+    """An application inserting rows, one after the other, into whichever node it is pointed at; a refused insert
+    (the node is read-only) is retried until a node takes it. `acknowledged` holds the ids a node committed."""
+
+    def __init__(self, sandbox, password: str, base: int) -> None:
+        super().__init__(daemon=True)
+        self.sandbox, self.password, self.next_id = sandbox, password, base
+        self.target, self.stop, self.acknowledged, self.refused = "primary", threading.Event(), [], 0
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            spec = self.sandbox.node(self.target)
+            try:
+                conn = pymysql.connect(host="127.0.0.1", port=spec.port, user="hapanel_app", password=self.password,
+                                       autocommit=True, connect_timeout=2, read_timeout=2, ssl_disabled=True)
+                with conn, conn.cursor() as cur:
+                    cur.execute("INSERT INTO hapanel_sandbox.drill VALUES (%s, 'written', %s)",
+                                (self.next_id, self.target))
+                self.acknowledged.append(self.next_id)
+                self.next_id += 1
+            except pymysql.MySQLError:
+                self.refused += 1  # read-only, or not there: the same row again shortly
+                time.sleep(0.02)
+
+
+def test_a_planned_switchover_loses_no_write(restored, sandbox_pair, polling_alert_worker, receivers, admin_client):
+    sandbox, pair = restored, sandbox_pair
+    started = time.monotonic()
+    channels_for(receivers)
+    for role in ("primary", "secondary"):  # an application's account: read_only applies to it
+        sandbox.sql(role, "SET sql_log_bin = 0", "CREATE USER IF NOT EXISTS 'hapanel_app'@'%' IDENTIFIED BY 'app-pw'",
+                    "GRANT INSERT, SELECT ON hapanel_sandbox.* TO 'hapanel_app'@'%'")
+    wait_status(pair.pk, "Alive", "Alive")
+    old_primary, old_secondary = pair.node("primary").address, pair.node("secondary").address
+    page = admin_client.get(reverse("pair", args=[pair.pk])).content.decode()
+    assert "Planned switchover</a>" in page
+
+    writer = Writer(sandbox, "app-pw", base=7_000_000 + int(time.time()) % 1_000_000 * 10)
+    writer.start()
+    try:
+        wait_for(lambda: len(writer.acknowledged) >= 20, 10, "the application to write on the primary")
+        repair = _open(admin_client, sandbox, pair, "switchover")
+        roles = {"promoted": "secondary", DEMOTED: "primary"}
+        _step(admin_client, sandbox, repair, "read-only", roles, before="not yet")
+        wait_for(lambda: writer.refused > 0, 10, "the read-only primary to refuse the application's insert")
+        _step(admin_client, sandbox, repair, "caught-up", roles)
+        _step(admin_client, sandbox, repair, "writable", roles)
+        writer.target = "secondary"  # the applications are pointed at the new primary
+        assert admin_client.post(reverse("repair-confirm", args=[pair.pk, repair.pk, "point-applications"])
+                                 ).status_code == 302
+        assert _check(admin_client, repair, "point-applications") == "done"
+        assert admin_client.post(reverse("swap-roles", args=[pair.pk, repair.pk])).status_code == 302
+        assert _check(admin_client, repair, "swap-roles") == "done"
+        _step(admin_client, sandbox, repair, "replicate", roles)
+        _step(admin_client, sandbox, repair, "verify", roles)
+        count = len(writer.acknowledged)
+        wait_for(lambda: len(writer.acknowledged) >= count + 20, 10, "the application to write on the new primary")
+    finally:
+        writer.stop.set()
+        writer.join(5)
+    wait_status(pair.pk, "Alive", "Alive", timeout=20)
+    assert {n.role: n.address for n in Node.objects.filter(pair=pair)} == {"primary": old_secondary,
+                                                                          "secondary": old_primary}
+    ids = writer.acknowledged
+    low, high = min(ids), max(ids)
+
+    def on(role: str) -> list[int]:
+        return [r["id"] for r in sandbox.sql(role, f"SELECT id FROM hapanel_sandbox.drill WHERE id BETWEEN {low} "
+                                                   f"AND {high} ORDER BY id")]
+    wait_for(lambda: on("primary") == ids and on("secondary") == ids, 15, "every row on both nodes")
+    nodes = {r["node"] for r in sandbox.sql("secondary", "SELECT DISTINCT node FROM hapanel_sandbox.drill WHERE id "
+                                                          f"BETWEEN {low} AND {high}")}
+    assert nodes == {"primary", "secondary"}  # written on the old primary, then on the new one
+    receivers.http.wait(1, '"roles-changed"')
     assert time.monotonic() - started < 90
