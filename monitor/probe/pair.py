@@ -16,9 +16,9 @@ HEARTBEAT_WAIT = 0.3  # seconds a replica may take to show this poll's heartbeat
 HEARTBEAT_PATIENCE = 1.5  # the longest a late heartbeat is waited for, at long poll intervals
 STALE_MARGIN = 0.2
 # A row held up by one lost packet comes one TCP retransmission later: Linux waits at least 200 ms plus the
-# round trip, then the row travels again. 0.3 s (with a busy machine's delay) and five transits cover it.
+# round trip (two transits), then the row travels again (a third). 0.3 s and four transits cover it.
 RETRANSMIT = 0.3
-RETRANSMIT_TRANSITS = 5
+RETRANSMIT_TRANSITS = 4
 
 
 def heartbeat_wait(interval: float, limit: float = HEARTBEAT_WAIT) -> float:
@@ -35,9 +35,9 @@ def heartbeat_patience(interval: float, wait: float, transit: float = 0.0) -> fl
     about a second.
 
     On a slow link a lost packet holds the row up by a retransmission, which grows with the round trip:
-    `transit` (how long the replica's rows took to show lately) stretches the patience to cover one, up to
-    0.7 of the interval. On a WAN of 80 ms ± 20 ms each way with 1% loss, 0.3 s flipped a 1 s pair to
-    `link-cut` for one poll about every 20 minutes; on a LAN the transit is milliseconds and changes nothing.
+    `transit` (the shortest time the replica's rows took to show lately) stretches the patience to cover one,
+    up to 0.7 of the interval. On a WAN of 80 ms ± 20 ms each way with 1% loss, 0.3 s flipped a 1 s pair to
+    `link-cut` for one poll in a 20-minute soak; on a LAN the transit is milliseconds and changes next to nothing.
     """
     patience = max(wait, min(HEARTBEAT_PATIENCE, interval * 0.3))
     after_a_loss = min(RETRANSMIT + RETRANSMIT_TRANSITS * transit, HEARTBEAT_PATIENCE, interval * 0.7)

@@ -20,12 +20,12 @@ def test_patience_follows_the_interval():
 
 
 @pytest.mark.parametrize(("interval", "transit", "patience"), [
-    (1.0, 0.0, 0.3),     # nothing measured yet
-    (1.0, 0.004, 0.32),  # a LAN: a lost packet is sent again within the usual patience
-    (1.0, 0.06, 0.6),    # 80 ms each way: a lost tail segment is sent again ~0.4 s after it, then crosses again
-    (1.0, 0.2, 0.7),     # a very slow link: at most 0.7 of the interval, so a cut still shows within the next one
-    (5.0, 0.06, 1.5),    # long intervals wait their own 1.5 s anyway
-    (60.0, 1.0, 1.5),    # never more than HEARTBEAT_PATIENCE
+    (1.0, 0.0, 0.3),      # nothing measured yet
+    (1.0, 0.004, 0.316),  # a LAN: a lost packet is sent again within the usual patience
+    (1.0, 0.07, 0.58),    # 80 ms each way: a lost tail segment is sent again ~0.4 s after it, then crosses again
+    (1.0, 0.2, 0.7),      # a very slow link: at most 0.7 of the interval, so a cut still shows within the next one
+    (5.0, 0.07, 1.5),     # long intervals wait their own 1.5 s anyway
+    (60.0, 1.0, 1.5),     # never more than HEARTBEAT_PATIENCE
 ])
 def test_patience_covers_one_retransmission_on_a_slow_link(interval, transit, patience):
     assert heartbeat_patience(interval, heartbeat_wait(interval), transit) == pytest.approx(patience)
