@@ -4,13 +4,6 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
-def route_existing_channels(apps, schema_editor):
-    """A channel made before this event existed hears of it too, as a new channel hears of every event."""
-    Channel, Route = apps.get_model("alerts", "Channel"), apps.get_model("alerts", "Route")
-    Route.objects.bulk_create([Route(event="roles-changed", channel=c) for c in Channel.objects.all()
-                               if not Route.objects.filter(event="roles-changed", channel=c, pair=None).exists()])
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -38,5 +31,4 @@ class Migration(migrations.Migration):
             model_name='notification',
             constraint=models.UniqueConstraint(condition=models.Q(('role_change__isnull', False)), fields=('role_change', 'channel'), name='one_role_change_notification'),
         ),
-        migrations.RunPython(route_existing_channels, migrations.RunPython.noop),
     ]
