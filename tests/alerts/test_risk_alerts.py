@@ -4,6 +4,8 @@ the checkups that keep finding it (or not) in between send nothing more."""
 
 from __future__ import annotations
 
+import pytest
+
 from alerts.models import Notification
 from monitor.models import Pair, PairRisk
 from monitor.vocabulary import RiskCode
@@ -60,3 +62,33 @@ def test_one_raised_and_one_cleared_alert_per_channel(worker_factory, receivers,
     assert "config-durability" in trap.values()
     episode = PairRisk.objects.get(pair_id=sandbox_pair.pk, key=KEY)
     assert episode.cleared_at is not None and raised
+
+
+# The settings that make each kind of warning on a real node: (warning key, role, variable, unsafe value).
+UNSAFE = [
+    (f"{RiskCode.AUTO_INCREMENT}:pair", "secondary", "auto_increment_offset", 1),  # both nodes then hand out 1, 3…
+    (f"{RiskCode.BINLOG_HORIZON}:primary→secondary", "primary", "binlog_expire_logs_seconds", 3600),
+]
+
+
+@pytest.mark.parametrize("key, role, variable, unsafe", UNSAFE, ids=[u[0].split(":")[0] for u in UNSAFE])
+def test_each_kind_of_warning_is_told_once_raised_and_once_cleared(worker_factory, receivers, sandbox_pair, healthy,
+                                                                   key, role, variable, unsafe):
+    first, second = (steps.setting(healthy, r, "sync_binlog", 1) for r in ("primary", "secondary"))
+    with first, second:
+        channels_for(receivers)
+        worker_factory("risk-kinds", beat=True, env={**worker_env(receivers), "HAPANEL_CHECKUP_SECONDS": "1"})
+        pid = sandbox_pair.pk
+        wait_for(lambda: Pair.objects.get(pk=pid).checked_up_at is not None, 30, "the first checkup")
+        with steps.setting(healthy, role, variable, unsafe):
+            receivers.http.wait(1, '"warning-raised"')
+            _checkups_after(pid, 3)
+        receivers.http.wait(1, '"warning-cleared"')
+        _checkups_after(pid, 3)
+        wait_for(lambda: not Notification.objects.filter(status__in=["pending", "sending"]).exists(), 20,
+                 "every notification delivered")
+    told = [(m["event"], m["cause"]) for m in receivers.http.json()]
+    code = key.split(":")[0]
+    assert told == [("warning-raised", code), ("warning-cleared", code)], told
+    assert len(receivers.smtp.messages("Warning raised")) == 1 and len(receivers.smtp.messages("Warning cleared")) == 1
+    assert PairRisk.objects.get(pair_id=pid, key=key).cleared_at is not None
