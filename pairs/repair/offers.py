@@ -8,6 +8,7 @@ link, its wording and the node it rebuilds follow from here.
 from __future__ import annotations
 
 from monitor.vocabulary import Cause as C
+from pairs.repair.apply_error import SMALL_ERRNOS
 
 # code -> why a rebuild is the way out; the code of a cause (monitor.vocabulary.Cause) or of a warning.
 REBUILD: dict[str, str] = {
@@ -21,6 +22,25 @@ REBUILD: dict[str, str] = {
 def rebuild_reason(code: str) -> str:
     """Why the rebuild is offered for this cause or warning; "" when it is not."""
     return REBUILD.get(code, "")
+
+
+# code -> why the small repair (skip the one failing transaction once the rows agree) may be the way out; offered
+# only while a replica's SQL thread stopped on a duplicate key or a missing row (skip_event.py).
+SKIP: dict[str, str] = {
+    C.APPLY_ERROR: "the replica stopped on a single duplicate key or missing row: when the row is the same on both "
+                   "nodes, skipping that one transaction is safe, and the panel compares the row first",
+}
+
+
+def skip_reason(code: str, readings: dict | None) -> str:
+    """Why the small repair is offered for this cause, as last read; "" when it is not."""
+    if code not in SKIP:
+        return ""
+    for role in ("secondary", "primary"):
+        for channel in ((readings or {}).get(role) or {}).get("channels") or []:
+            if channel.get("last_sql_errno") in SMALL_ERRNOS:
+                return SKIP[code]
+    return ""
 
 
 def broken_replica(readings: dict | None, fallback: str = "secondary") -> str:

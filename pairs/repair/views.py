@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from hapanel.access import admin_required
 from hapanel.rate_limit import within_budget
 from monitor.models import Pair
-from pairs.repair import service, switchover_service
+from pairs.repair import service, skip_service, switchover_service
 from pairs.repair.forms import RebuildForm
 from pairs.repair.models import Repair
 
@@ -28,7 +28,10 @@ def _repair(pair_id: int, repair_id: int) -> Repair:
 
 
 def _steps_of(repair: Repair):
-    """The module that generates and checks this repair's steps: the rebuild's, or the switchover's."""
+    """The module that generates and checks this repair's steps: the rebuild's, the small repair's, or the
+    switchover's."""
+    if repair.procedure == skip_service.KIND:
+        return skip_service
     return service if repair.procedure == "rebuild" else switchover_service
 
 
@@ -55,7 +58,8 @@ def repair_page(request: HttpRequest, pair_id: int, repair_id: int) -> HttpRespo
     states = service.step_states(repair)
     generated = _steps_of(repair).procedure(repair)
     steps = [(number, step, states.get(step.key, {})) for number, step in generated.numbered()]
-    template = "pairs/repair/repair.html" if repair.procedure == "rebuild" else "pairs/repair/switchover.html"
+    template = {"rebuild": "pairs/repair/repair.html", skip_service.KIND: "pairs/repair/skip_event.html"}.get(
+        repair.procedure, "pairs/repair/switchover.html")
     return render(request, template, {
         "pair": repair.pair, "repair": repair, "procedure": generated, "steps": steps,
     })

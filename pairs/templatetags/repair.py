@@ -20,7 +20,8 @@ def rebuild_offer(context, code: str, pair):
     reason = offers.rebuild_reason(code) if _admin(context) else ""
     target = offers.broken_replica(getattr(pair, "readings", None)) if reason else ""
     source = "primary" if target == "secondary" else "secondary"
-    return {"pair": pair, "reason": reason, "target": target, "source": source}
+    skip = offers.skip_reason(code, getattr(pair, "readings", None)) if _admin(context) else ""
+    return {"pair": pair, "reason": reason, "target": target, "source": source, "skip": skip}
 
 
 @register.inclusion_tag("pairs/repair/_repair_log.html", takes_context=True)
