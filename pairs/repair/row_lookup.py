@@ -126,7 +126,9 @@ def from_statement(error: ApplyError, statement: str, vault: bool) -> RowLookup:
     if named[-1] != error.table or (len(named) == 2 and named[0] != error.schema):
         return RowLookup(error.schema, error.table, (), (), vault,
                          f"the statement logged changes {'.'.join(named)}, not {error.schema}.{error.table}")
-    columns, values, rest = [], [], found.group(2)
+    columns: list[str] = []
+    values: list[str] = []
+    rest = found.group(2)
     while rest is not None:
         equality = _EQUALITY.fullmatch(rest)
         if not equality:
@@ -135,5 +137,8 @@ def from_statement(error: ApplyError, statement: str, vault: bool) -> RowLookup:
         columns.append(equality.group(1))
         values.append(_unquote(equality.group(2)))
         rest = equality.group(3)
+    if vault and set(columns) & set(VAULT_SECRET.get(error.table, ())):
+        return RowLookup(error.schema, error.table, (), (), vault,
+                         "the statement the source logged picks its rows by a secret of the vault, never shown")
     return RowLookup(error.schema, error.table, tuple(columns), tuple(values), vault,
                      "the WHERE of the statement the source logged")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pymysql
 
@@ -102,11 +102,14 @@ def _failure(conn: pymysql.Connection, role: str, peers: set[str], vault_schema:
     detail = _worker_error(conn) if flavour == "mysql" else ""
     error = parse(errno, text, detail)
     transaction, relay = _transaction(conn, flavour, channel)
+    vault = error.schema == vault_schema or any(t.split(".")[0] == vault_schema for t in transaction.tables)
     if error.errno == DUPLICATE_KEY:
         columns = _key_columns(conn, error) if error.table else ()
-        lookup = row_lookup.from_duplicate(error, columns, error.schema == vault_schema)
+        lookup = row_lookup.from_duplicate(error, columns, vault)
     else:
-        lookup = row_lookup.from_statement(error, transaction.statement, error.schema == vault_schema)
+        lookup = row_lookup.from_statement(error, transaction.statement, vault)
+    if vault:
+        transaction = _without_statement(transaction)
     return Failure(flavour=flavour, version=version_text, channel=channel, error=error,
                    position=_position(conn, flavour), transaction=transaction, relay=relay, lookup=lookup)
 
@@ -153,6 +156,13 @@ def _transaction(conn: pymysql.Connection, flavour: str, channel: Mapping) -> tu
             complete = True
     return (Transaction(read=True, gtid=gtid, events=tuple(events), statement=statement, complete=complete),
             Relay(file=file, start=int(start), stop=stop, folder=folder))
+
+
+def _without_statement(tx: Transaction) -> Transaction:
+    """The vault's logged statements may carry its secrets: kept for nothing but finding the row's key."""
+    hidden = "(a statement on the vault: not shown)"
+    return replace(tx, statement="", events=tuple((kind, hidden if kind == "Annotate_rows" else info)
+                                                  for kind, info in tx.events))
 
 
 def _gtid(info: str) -> str:

@@ -185,3 +185,27 @@ def test_a_table_the_monitor_may_not_read_gets_the_statements_to_run(healthy, sa
                     "START SLAVE")
         sandbox.sql("primary", "DELETE FROM hapanel_sandbox.drill WHERE id = 424205")
         sandbox.wait_replicating(timeout=15)
+
+
+def test_a_duplicate_in_the_vault_never_shows_its_secrets(demo_vault, healthy, admin_client):
+    pair, _ = demo_vault
+    sandbox, secret = healthy, "pbkdf2_sha256$SKIPTEST-NEVER-SHOWN"
+    row = f"INSERT INTO vault.users (id, username, password_hash) VALUES (424206, 'skip-twin', '{secret}')"
+    try:
+        sandbox.sql("secondary", "SET sql_log_bin = 0", row)
+        sandbox.sql("primary", row)
+        wait_for(lambda: sandbox.replica_status("secondary").get("Last_SQL_Errno") == 1062, 10, "the secondary to stop")
+        assert admin_client.post(reverse("skip-event", args=[pair.pk])).status_code == 302
+        repair = Repair.objects.get(pair=pair, procedure="skip-event")
+        # The statement the primary logged holds the hash: it found nothing but the key, and is kept nowhere.
+        assert repair.options["lookup"]["vault"] and repair.options["lookup"]["values"] == ["424206"]
+        _check(admin_client, repair, "compare-row")
+        html = unescape(admin_client.get(reverse("repair", args=[pair.pk, repair.pk])).content.decode())
+        kept = [str(repair.options), html, *repair.events.values_list("detail", flat=True),
+                admin_client.get(reverse("pair", args=[pair.pk])).content.decode()]
+        assert not [text[:300] for text in kept if "SKIPTEST-NEVER-SHOWN" in text]
+        assert "MD5(`password_hash`) AS `password_hash_md5`" in html and "(a statement on the vault: not shown)" in html
+    finally:
+        sandbox.sql("secondary", "SET sql_log_bin = 0", "DELETE FROM vault.users WHERE id = 424206", "START SLAVE")
+        sandbox.sql("primary", "DELETE FROM vault.users WHERE id = 424206")
+        sandbox.wait_replicating(timeout=15)

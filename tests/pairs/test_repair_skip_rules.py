@@ -151,6 +151,15 @@ def test_a_vault_row_is_read_by_its_key_with_its_secrets_as_md5_only():
     assert re.search(r"[ ,]`?secret`? *(,|FROM)", select) is None
 
 
+def test_a_vault_row_is_never_looked_up_by_a_secret():
+    error = parse(1032, MARIA_1032_DELETE.replace("hapanel_sandbox.skiptest", "vault.accounts").replace(
+        "'skiptest'", "'accounts'"))
+    by_secret = from_statement(error, "DELETE FROM vault.accounts WHERE id = 4 AND secret = 'c2VjcmV0'", vault=True)
+    assert not by_secret.known and "c2VjcmV0" not in by_secret.statement() + by_secret.origin
+    by_id = from_statement(error, "DELETE FROM vault.accounts WHERE id = 4", vault=True)
+    assert by_id.known and "MD5(`secret`)" in by_id.statement()
+
+
 def test_the_vault_lists_hold_every_column_and_key_of_the_vaults_tables():
     for ddl in vault_tables("vault")[1:]:
         table = re.search(r"`vault`\.(\w+)", ddl).group(1)
