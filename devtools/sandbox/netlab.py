@@ -218,7 +218,7 @@ class NetLab:
 
     def _start_delayer(self, role: str, logs: Path | None) -> int:
         """Starts the role's delayer and waits until it holds its queue; raises with its last words if not."""
-        log = (logs or Path("/tmp")) / f"wan-delay-{role}.log"
+        log = (logs or Path("/tmp")) / f"wan-delay-{self.netns(role)}.log"
         log.write_text("")
         pid = process.start([*self.exec_prefix(role), sys.executable, str(DELAYER), "--queue", str(WAN_QUEUE),
                              "--delay-ms", str(WAN_DELAY_MS), "--jitter-ms", str(WAN_JITTER_MS),
