@@ -209,3 +209,29 @@ def test_a_duplicate_in_the_vault_never_shows_its_secrets(demo_vault, healthy, a
         sandbox.sql("secondary", "SET sql_log_bin = 0", "DELETE FROM vault.users WHERE id = 424206", "START SLAVE")
         sandbox.sql("primary", "DELETE FROM vault.users WHERE id = 424206")
         sandbox.wait_replicating(timeout=15)
+
+
+def test_in_chromium_an_admin_compares_the_row_and_checks_it_from_the_pair_page(skippable, worker, admin, browser,
+                                                                                output_dir):
+    from playwright.sync_api import expect
+
+    from tests.browser import web_server
+    from tests.pairs.test_browser import login
+
+    sandbox, pair = skippable
+    sandbox.sql("secondary", "SET sql_log_bin = 0", f"INSERT INTO {TABLE} VALUES (424207, 'seen', 'in a browser')")
+    sandbox.sql("primary", f"INSERT INTO {TABLE} VALUES (424207, 'seen', 'in a browser')")
+    wait_status(pair.pk, "Alive", "Failed", cause="apply-error")
+    with web_server("skip-runserver") as url:
+        page = login(browser, url, admin.username)
+        page.goto(f"{url}/pairs/{pair.pk}/")
+        page.click("text=Compare the row and skip the failing transaction")
+        page.click("text=Compare the row and open the repair")  # a POST with the page's CSRF token
+        page.wait_for_url(f"{url}/pairs/{pair.pk}/repairs/*/")
+        for role in ("primary", "secondary"):
+            expect(page.locator(f".rows-{role}")).to_contain_text("in a browser")
+        page.locator("#step-compare-row button", has_text="Check").click()  # htmx: the verdict arrives in place
+        expect(page.locator("#result-compare-row")).to_contain_text("the row is the same on both nodes",
+                                                                    timeout=10000)
+        expect(page.locator("#step-skip-event pre")).to_contain_text("SET GLOBAL sql_slave_skip_counter = 1;")
+        page.screenshot(path=str(output_dir / "skip-event.png"), full_page=True)
