@@ -35,6 +35,7 @@ class Step:
     blocks: tuple[Block, ...]
     check: str  # the check's key (judge.CHECKS)
     proves: str  # what a "done" of the check proves, plainly; and what it cannot see
+    panel_action: bool = False  # done by a button of the panel (its own record), never marked done by hand
 
     def blocks_on(self, host: str) -> list[Block]:
         return [b for b in self.blocks if b.host == host]

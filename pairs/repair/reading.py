@@ -17,13 +17,13 @@ from pairs.checks import connect, names_peer
 from pairs.repair.judge import Channel, NodeFacts
 
 
-def _rows(conn: pymysql.Connection, sql: str, args: tuple | None = None) -> list[dict]:
+def fetch_rows(conn: pymysql.Connection, sql: str, args: tuple | None = None) -> list[dict]:
     with conn.cursor() as cur:
         cur.execute(sql, args)
         return list(cur.fetchall())
 
 
-def _text(value: object) -> str:
+def as_text(value: object) -> str:
     return bytes(value).decode("utf-8", "replace") if isinstance(value, bytes | bytearray) else str(value or "")
 
 
@@ -49,27 +49,27 @@ def read_node(target: NodeTarget, peer_origin: str, peer_endpoints: set[str]) ->
 
 
 def _read(conn: pymysql.Connection, target: NodeTarget, peer_origin: str, peers: set[str]) -> NodeFacts:
-    head = _rows(conn, "SELECT @@version AS v, @@version_comment AS c, @@server_id AS sid, @@log_bin AS lb")[0]
-    flavour, version = parse_version(_text(head["v"]), _text(head["c"]))
+    head = fetch_rows(conn, "SELECT @@version AS v, @@version_comment AS c, @@server_id AS sid, @@log_bin AS lb")[0]
+    flavour, version = parse_version(as_text(head["v"]), as_text(head["c"]))
     if flavour == "mariadb":
-        gtid = _rows(conn, "SELECT @@gtid_binlog_pos AS b, @@gtid_slave_pos AS r")[0]
-        binlog_pos, replica_pos = _text(gtid["b"]), _text(gtid["r"])
+        gtid = fetch_rows(conn, "SELECT @@gtid_binlog_pos AS b, @@gtid_slave_pos AS r")[0]
+        binlog_pos, replica_pos = as_text(gtid["b"]), as_text(gtid["r"])
         uuid = ""
     else:
-        row = _rows(conn, "SELECT @@GLOBAL.gtid_executed AS e, @@server_uuid AS u")[0]
-        binlog_pos = replica_pos = _text(row["e"])
-        uuid = _text(row["u"])
-    uptime = _rows(conn, "SHOW GLOBAL STATUS LIKE 'Uptime'")
+        row = fetch_rows(conn, "SELECT @@GLOBAL.gtid_executed AS e, @@server_uuid AS u")[0]
+        binlog_pos = replica_pos = as_text(row["e"])
+        uuid = as_text(row["u"])
+    uptime = fetch_rows(conn, "SHOW GLOBAL STATUS LIKE 'Uptime'")
     try:
-        channels = parse_channels(_rows(conn, replica_status_statement(flavour, version)))
+        channels = parse_channels(fetch_rows(conn, replica_status_statement(flavour, version)))
     except pymysql.err.OperationalError:
         channels = ()  # the monitor lacks the replica-status privilege: Test connection says so
-    beat = _rows(conn, f"SELECT ts FROM {heartbeat_table(target.heartbeat_schema)} WHERE origin = %s",
+    beat = fetch_rows(conn, f"SELECT ts FROM {heartbeat_table(target.heartbeat_schema)} WHERE origin = %s",
                  (peer_origin,)) if _has_heartbeat(conn, target) else []
     return NodeFacts(
         role=target.role, reach="ok", flavour=flavour, server_id=head["sid"],
-        uptime=float(_text(uptime[0]["Value"])) if uptime else None,
-        log_bin=_text(head["lb"]).upper() in ("1", "ON"),
+        uptime=float(as_text(uptime[0]["Value"])) if uptime else None,
+        log_bin=as_text(head["lb"]).upper() in ("1", "ON"),
         binlog_pos=binlog_pos.replace("\n", ""), replica_pos=replica_pos.replace("\n", ""),
         channels=tuple(Channel(source=f"{ch.source_host}:{ch.source_port}",
                                from_peer=names_peer(ch.source_host or "", ch.source_port, peers),
@@ -82,5 +82,5 @@ def _read(conn: pymysql.Connection, target: NodeTarget, peer_origin: str, peers:
 
 def _has_heartbeat(conn: pymysql.Connection, target: NodeTarget) -> bool:
     """A freshly initialised node has no heartbeat table yet: that is a `not yet`, not an error."""
-    return bool(_rows(conn, "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = %s "
+    return bool(fetch_rows(conn, "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = %s "
                             "AND table_name = 'heartbeat'", (target.heartbeat_schema,))[0]["n"])

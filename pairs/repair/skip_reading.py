@@ -20,7 +20,7 @@ from monitor.probe.target import NodeTarget
 from pairs.checks import connect, names_peer
 from pairs.repair import row_lookup
 from pairs.repair.apply_error import DUPLICATE_KEY, ApplyError, parse
-from pairs.repair.reading import _rows, _text
+from pairs.repair.reading import as_text, fetch_rows
 from pairs.repair.row_lookup import RowLookup
 from pairs.repair.skip_event import Relay
 from pairs.repair.skip_judge import DENIED, FAILED, READ, ReplicaState, Rows, Transaction
@@ -44,7 +44,7 @@ class Failure:
 
     @property
     def connection(self) -> str:
-        return _text(_field(self.channel, "Connection_name", "Channel_Name"))
+        return as_text(_field(self.channel, "Connection_name", "Channel_Name"))
 
 
 def _field(row: Mapping, *names: str) -> object:
@@ -57,14 +57,14 @@ def _failed(exc: Exception) -> str:
 
 
 def _head(conn: pymysql.Connection) -> tuple[str, tuple[int, int, int], str]:
-    head = _rows(conn, "SELECT @@version AS v, @@version_comment AS c")[0]
-    flavour, version = parse_version(_text(head["v"]), _text(head["c"]))
-    return flavour, version, _text(head["v"])
+    head = fetch_rows(conn, "SELECT @@version AS v, @@version_comment AS c")[0]
+    flavour, version = parse_version(as_text(head["v"]), as_text(head["c"]))
+    return flavour, version, as_text(head["v"])
 
 
 def _channel(conn: pymysql.Connection, flavour: str, version: tuple[int, ...], peers: set[str]) -> Mapping | None:
-    for row in _rows(conn, replica_status_statement(flavour, version)):
-        host, port = _text(_field(row, "Master_Host", "Source_Host")), _field(row, "Master_Port", "Source_Port")
+    for row in fetch_rows(conn, replica_status_statement(flavour, version)):
+        host, port = as_text(_field(row, "Master_Host", "Source_Host")), _field(row, "Master_Port", "Source_Port")
         if names_peer(host, int(port) if port is not None else None, peers):
             return row
     return None
@@ -72,7 +72,7 @@ def _channel(conn: pymysql.Connection, flavour: str, version: tuple[int, ...], p
 
 def _position(conn: pymysql.Connection, flavour: str) -> str:
     sql = "SELECT @@gtid_slave_pos AS p" if flavour == "mariadb" else "SELECT @@GLOBAL.gtid_executed AS p"
-    return _text(_rows(conn, sql)[0]["p"]).replace("\n", "")
+    return as_text(fetch_rows(conn, sql)[0]["p"]).replace("\n", "")
 
 
 def read_failure(target: NodeTarget, peers: set[str], vault_schema: str) -> Failure | str:
@@ -96,9 +96,9 @@ def _failure(conn: pymysql.Connection, role: str, peers: set[str], vault_schema:
         return f"the {role} has no replication channel from the other node"
     errno = int(_field(channel, "Last_SQL_Errno") or 0)
     if not errno:
-        running = _text(_field(channel, "Slave_SQL_Running", "Replica_SQL_Running"))
+        running = as_text(_field(channel, "Slave_SQL_Running", "Replica_SQL_Running"))
         return f"the {role}'s SQL thread reports no error now (SQL thread {running})"
-    text = _text(_field(channel, "Last_SQL_Error"))
+    text = as_text(_field(channel, "Last_SQL_Error"))
     detail = _worker_error(conn) if flavour == "mysql" else ""
     error = parse(errno, text, detail)
     transaction, relay = _transaction(conn, flavour, channel)
@@ -117,18 +117,18 @@ def _failure(conn: pymysql.Connection, role: str, peers: set[str], vault_schema:
 def _worker_error(conn: pymysql.Connection) -> str:
     """A multithreaded MySQL replica's failing worker's own words; "" when the account may not read them."""
     try:
-        rows = _rows(conn, "SELECT LAST_ERROR_MESSAGE AS m FROM "
+        rows = fetch_rows(conn, "SELECT LAST_ERROR_MESSAGE AS m FROM "
                            "performance_schema.replication_applier_status_by_worker WHERE LAST_ERROR_NUMBER <> 0 "
                            "ORDER BY LAST_ERROR_TIMESTAMP DESC LIMIT 1")
     except pymysql.err.MySQLError:
         return ""
-    return _text(rows[0]["m"]) if rows else ""
+    return as_text(rows[0]["m"]) if rows else ""
 
 
 def _transaction(conn: pymysql.Connection, flavour: str, channel: Mapping) -> tuple[Transaction, Relay]:
     """The failing transaction's events, from where the SQL thread stands to its commit."""
-    file, start = _text(_field(channel, "Relay_Log_File")), _field(channel, "Relay_Log_Pos")
-    name = _text(_field(channel, "Connection_name", "Channel_Name"))
+    file, start = as_text(_field(channel, "Relay_Log_File")), _field(channel, "Relay_Log_Pos")
+    name = as_text(_field(channel, "Connection_name", "Channel_Name"))
     folder = _relay_folder(conn)
     if not file or start is None:
         return Transaction(why="the replica status names no relay log position"), Relay(folder=folder)
@@ -138,12 +138,12 @@ def _transaction(conn: pymysql.Connection, flavour: str, channel: Mapping) -> tu
     sql = (f"SHOW RELAYLOG{conn_name} EVENTS IN {conn.escape(file)} FROM {int(start)} LIMIT {EVENTS_READ}"
            f"{for_channel}")
     try:
-        rows = _rows(conn, sql)
+        rows = fetch_rows(conn, sql)
     except pymysql.err.MySQLError as exc:
         return Transaction(why=_failed(exc)), relay
     events, gtid, statement, stop, complete = [], "", "", None, False
     for row in rows:
-        kind, info = _text(row.get("Event_type")), _text(row.get("Info"))
+        kind, info = as_text(row.get("Event_type")), as_text(row.get("Info"))
         if complete:
             stop = int(row["Pos"])
             break
@@ -174,17 +174,17 @@ def _gtid(info: str) -> str:
 
 
 def _relay_folder(conn: pymysql.Connection) -> str:
-    row = _rows(conn, "SELECT @@relay_log_basename AS r, @@datadir AS d")[0]
-    basename = _text(row["r"])
-    return posixpath.dirname(basename) if basename else _text(row["d"]).rstrip("/")
+    row = fetch_rows(conn, "SELECT @@relay_log_basename AS r, @@datadir AS d")[0]
+    basename = as_text(row["r"])
+    return posixpath.dirname(basename) if basename else as_text(row["d"]).rstrip("/")
 
 
 def _key_columns(conn: pymysql.Connection, error: ApplyError) -> tuple[str, ...]:
     """The key's columns, as information_schema shows them to the account (nothing for a table it may not read)."""
-    rows = _rows(conn, "SELECT COLUMN_NAME AS c FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = %s AND "
+    rows = fetch_rows(conn, "SELECT COLUMN_NAME AS c FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = %s AND "
                        "TABLE_NAME = %s AND INDEX_NAME = %s ORDER BY SEQ_IN_INDEX",
                  (error.schema, error.table, error.key_name))
-    return tuple(_text(r["c"]) for r in rows)
+    return tuple(as_text(r["c"]) for r in rows)
 
 
 def read_rows(target: NodeTarget, lookup: RowLookup) -> Rows:
@@ -196,14 +196,14 @@ def read_rows(target: NodeTarget, lookup: RowLookup) -> Rows:
     try:
         if not lookup.known:
             # No key to read by: still say whether the account may read the table at all.
-            _rows(conn, f"SELECT 1 FROM {lookup.table_name} LIMIT 0")
+            fetch_rows(conn, f"SELECT 1 FROM {lookup.table_name} LIMIT 0")
             return Rows(target.role, FAILED, error="the row's key is not known")
         sql, args = lookup.query()
         with conn.cursor(pymysql.cursors.Cursor) as cur:
             cur.execute(sql, args)
             columns = [d[0] for d in cur.description]
             rows = cur.fetchall()
-        return Rows(target.role, READ, tuple(tuple((c, None if v is None else _text(v)) for c, v in zip(
+        return Rows(target.role, READ, tuple(tuple((c, None if v is None else as_text(v)) for c, v in zip(
             columns, row, strict=True)) for row in rows))
     except pymysql.err.MySQLError as exc:
         errno = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
@@ -225,9 +225,9 @@ def read_state(target: NodeTarget, peers: set[str]) -> ReplicaState:
             return ReplicaState(target.role, "ok", flavour=flavour)
         return ReplicaState(
             target.role, "ok", flavour=flavour, found=True,
-            io=_text(_field(channel, "Slave_IO_Running", "Replica_IO_Running")) or None,
-            sql=_text(_field(channel, "Slave_SQL_Running", "Replica_SQL_Running")) or None,
-            errno=int(_field(channel, "Last_SQL_Errno") or 0), text=_text(_field(channel, "Last_SQL_Error")),
+            io=as_text(_field(channel, "Slave_IO_Running", "Replica_IO_Running")) or None,
+            sql=as_text(_field(channel, "Slave_SQL_Running", "Replica_SQL_Running")) or None,
+            errno=int(_field(channel, "Last_SQL_Errno") or 0), text=as_text(_field(channel, "Last_SQL_Error")),
             position=_position(conn, flavour))
     except Exception as exc:  # noqa: BLE001
         return ReplicaState(target.role, "error", _failed(exc))

@@ -229,7 +229,7 @@ def _swap(s: SwitchInput) -> Step:
         f"Press Swap roles: the panel records {_name(s, PROMOTED)} as the pair's primary. The heartbeat, the "
         "emergency page and its audit follow the new primary; the history is kept, and the alert channels hear "
         "of it (roles changed). This changes the panel only, no server.",
-        (), "roles-swapped", f"the panel records {_name(s, PROMOTED)} as the pair's primary")
+        (), "roles-swapped", f"the panel records {_name(s, PROMOTED)} as the pair's primary", panel_action=True)
 
 
 def _point_back(s: SwitchInput) -> Step:

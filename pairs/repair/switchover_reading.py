@@ -15,7 +15,7 @@ from monitor.probe.flavour import parse_version, replica_status_statement
 from monitor.probe.target import NodeTarget
 from pairs.checks import connect, names_peer
 from pairs.repair.judge_switchover import Facts, Link
-from pairs.repair.reading import _rows, _text
+from pairs.repair.reading import as_text, fetch_rows
 
 
 def _field(row: Mapping, *names: str) -> object:
@@ -27,19 +27,19 @@ def _field(row: Mapping, *names: str) -> object:
 
 def _at(row: Mapping, file_names: tuple[str, ...], pos_names: tuple[str, ...]) -> str:
     file, pos = _field(row, *file_names), _field(row, *pos_names)
-    return f"{_text(file)}:{_text(pos)}" if file and pos is not None else ""
+    return f"{as_text(file)}:{as_text(pos)}" if file and pos is not None else ""
 
 
 def _flag(value: object) -> bool | None:
-    return None if value is None else _text(value).upper() in ("1", "ON", "YES")
+    return None if value is None else as_text(value).upper() in ("1", "ON", "YES")
 
 
 def _link(row: Mapping) -> Link:
     behind = _field(row, "Seconds_Behind_Master", "Seconds_Behind_Source")
     return Link(
-        io=_text(_field(row, "Slave_IO_Running", "Replica_IO_Running")) or None,
-        sql=_text(_field(row, "Slave_SQL_Running", "Replica_SQL_Running")) or None,
-        error=_text(_field(row, "Last_IO_Error")) or _text(_field(row, "Last_SQL_Error")),
+        io=as_text(_field(row, "Slave_IO_Running", "Replica_IO_Running")) or None,
+        sql=as_text(_field(row, "Slave_SQL_Running", "Replica_SQL_Running")) or None,
+        error=as_text(_field(row, "Last_IO_Error")) or as_text(_field(row, "Last_SQL_Error")),
         ssl=_flag(_field(row, "Master_SSL_Allowed", "Source_SSL_Allowed")),
         read_at=_at(row, ("Master_Log_File", "Source_Log_File"), ("Read_Master_Log_Pos", "Read_Source_Log_Pos")),
         exec_at=_at(row, ("Relay_Master_Log_File", "Relay_Source_Log_File"),
@@ -70,24 +70,24 @@ def read_facts(target: NodeTarget, name: str, peers: set[str]) -> Facts:
 
 
 def _read(conn: pymysql.Connection, name: str, peers: set[str]) -> Facts:
-    head = _rows(conn, "SELECT @@version AS v, @@version_comment AS c, @@server_id AS sid, @@read_only AS ro")[0]
-    flavour, version = parse_version(_text(head["v"]), _text(head["c"]))
+    head = fetch_rows(conn, "SELECT @@version AS v, @@version_comment AS c, @@server_id AS sid, @@read_only AS ro")[0]
+    flavour, version = parse_version(as_text(head["v"]), as_text(head["c"]))
     if flavour == "mariadb":
-        g = _rows(conn, "SELECT @@gtid_binlog_pos AS b, @@gtid_slave_pos AS r, @@gtid_binlog_state AS s")[0]
+        g = fetch_rows(conn, "SELECT @@gtid_binlog_pos AS b, @@gtid_slave_pos AS r, @@gtid_binlog_state AS s")[0]
         # What it holds, per domain: its own binary log, and what it applied without logging it.
-        position = ",".join(p for p in (_text(g["b"]), _text(g["r"])) if p)
-        state, uuid, super_ro = _text(g["s"]), "", None
+        position = ",".join(p for p in (as_text(g["b"]), as_text(g["r"])) if p)
+        state, uuid, super_ro = as_text(g["s"]), "", None
     else:
-        g = _rows(conn, "SELECT @@GLOBAL.gtid_executed AS e, @@server_uuid AS u, @@super_read_only AS sro")[0]
-        position = state = _text(g["e"]).replace("\n", "")
-        uuid, super_ro = _text(g["u"]), _flag(g["sro"])
+        g = fetch_rows(conn, "SELECT @@GLOBAL.gtid_executed AS e, @@server_uuid AS u, @@super_read_only AS sro")[0]
+        position = state = as_text(g["e"]).replace("\n", "")
+        uuid, super_ro = as_text(g["u"]), _flag(g["sro"])
     try:
-        rows = _rows(conn, replica_status_statement(flavour, version))
+        rows = fetch_rows(conn, replica_status_statement(flavour, version))
     except pymysql.err.OperationalError:
         rows = []  # the monitor lacks the replica-status privilege: Test connection says so
     links, elsewhere = [], []
     for row in rows:
-        host, port = _text(_field(row, "Master_Host", "Source_Host")), _field(row, "Master_Port", "Source_Port")
+        host, port = as_text(_field(row, "Master_Host", "Source_Host")), _field(row, "Master_Port", "Source_Port")
         if names_peer(host, int(port) if port is not None else None, peers):
             links.append(_link(row))
         else:
