@@ -1,5 +1,6 @@
 """A real worker polls the network lab (each node in a network namespace of its own, devtools/sandbox/netlab.py):
-faults of network paths, which loopback cannot show, end in the right statuses with the right flips.
+faults of network paths, which loopback cannot show, end in the right statuses with the right flips, and real
+receivers hear each flip once.
 
 One lab for the module: every test heals what it broke.
 """
@@ -15,8 +16,10 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from alerts.models import Notification
 from devtools.sandbox import SandboxError, SandboxPair
-from monitor.models import Pair
+from monitor.models import Pair, Transition
+from tests.receivers import channels_for
 from tests.services import wait_for
 from tests.waiting import flips, statuses, wait_status
 
@@ -39,10 +42,12 @@ def network_lab() -> SandboxPair:
 
 
 @pytest.fixture
-def lab_pair(transactional_db, network_lab, worker):
-    """The lab registered in the panel and watched by a real worker, Alive/Alive; healed afterwards."""
+def lab_pair(transactional_db, network_lab, polling_alert_worker, receivers):
+    """The lab registered in the panel and watched by a real worker that alerts real receivers (every event
+    routed to every channel), Alive/Alive; healed afterwards."""
     from devtools.registry import register
 
+    channels_for(receivers)
     pair = register(network_lab, name="lab")
     wait_status(pair.pk, "Alive", "Alive")
     yield pair
@@ -65,13 +70,29 @@ def _heal_after_one_failure(network_lab: SandboxPair, pair_id: int, cause: str) 
     assert flips(pair_id, "ha") == [("Unknown", "Alive", "ok"), ("Alive", "Failed", cause), ("Failed", "Alive", "ok")]
 
 
+def told(pair_id: int, receivers) -> list[tuple[str, str]]:
+    """The alerts of the pair's flips that the webhook got, (event, cause), in the order of the flips (deliveries
+    run side by side, so they may arrive in another), once every flip was handed to delivery and nothing is left
+    to send; the mail receiver got as many (each channel hears each flip once). Warnings before failures (the lab
+    runs MariaDB's default sync_binlog) are another story, left out here."""
+    wait_for(lambda: not Transition.objects.filter(pair_id=pair_id, processed__isnull=True).exists()
+             and not Notification.objects.filter(status__in=[Notification.PENDING, Notification.SENDING]).exists(),
+             20, "every flip's alerts delivered")
+    flips_told = sorted((m for m in receivers.http.json() if not m["event"].startswith("warning-")),
+                        key=lambda m: m["detected_at"])
+    events = [(m["event"], m["cause"]) for m in flips_told]
+    mails = [m for m in receivers.smtp.messages() if "Warning " not in m.headers.get("Subject", "")]
+    assert len(mails) == len(events), (events, [m.headers.get("Subject") for m in mails])
+    return events
+
+
 def _warnings(pair_id: int) -> str:
     return " | ".join(Pair.objects.get(pk=pair_id).warnings)
 
 
 @pytest.mark.parametrize("fault", ["panel-cut", "panel-reject"])
 @pytest.mark.parametrize("node", ["primary", "secondary"])
-def test_the_panel_losing_a_node_is_a_warning_not_a_failure(network_lab, lab_pair, fault, node):
+def test_the_panel_losing_a_node_is_a_warning_not_a_failure(network_lab, lab_pair, receivers, fault, node):
     pid = lab_pair.pk
     network_lab.fault(fault, node=node)
     wait_for(lambda: f"the {node} (" in _warnings(pid) and UNREACHABLE in _warnings(pid), 10,
@@ -86,9 +107,11 @@ def test_the_panel_losing_a_node_is_a_warning_not_a_failure(network_lab, lab_pai
     assert flips(pid, "ha") == [("Unknown", "Alive", "ok")]
     assert [f[:2] for f in flips(pid, "replication")] == [("Unknown", "Alive"), ("Alive", "Unknown"),
                                                           ("Unknown", "Alive")]
+    # No failure is alerted: the operator hears that the panel lost sight of one direction, and got it back.
+    assert told(pid, receivers) == [("sight-lost", f"{node}-unreachable"), ("sight-back", "ok")]
 
 
-def test_a_silent_primary_host_is_down_once_the_secondary_confirms(network_lab, lab_pair):
+def test_a_silent_primary_host_is_down_once_the_secondary_confirms(network_lab, lab_pair, receivers):
     pid = lab_pair.pk
     network_lab.fault("host-down", node="primary")
     # The secondary's quiet limit (2.5 heartbeat periods) plus the panel's connect timeout: about 4 s here,
@@ -96,9 +119,12 @@ def test_a_silent_primary_host_is_down_once_the_secondary_confirms(network_lab, 
     wait_status(pid, "Failed", cause="primary-down", timeout=10)
     assert "is down, or cut off from both the panel and the secondary" in Pair.objects.get(pk=pid).ha_summary
     _heal_after_one_failure(network_lab, pid, "primary-down")
+    # The monitor loses sight of the primary first; the secondary confirms it down a few seconds later.
+    assert told(pid, receivers) == [("sight-lost", "primary-unreachable"), ("ha-failed", "primary-down"),
+                                    ("sight-back", "ok"), ("ha-alive", "ok")]
 
 
-def test_a_partition_is_a_link_cut_with_the_primary_reachable(network_lab, lab_pair):
+def test_a_partition_is_a_link_cut_with_the_primary_reachable(network_lab, lab_pair, receivers):
     pid = lab_pair.pk
     network_lab.fault("partition")
     wait_status(pid, "Failed", cause="link-cut", timeout=10)
@@ -106,6 +132,8 @@ def test_a_partition_is_a_link_cut_with_the_primary_reachable(network_lab, lab_p
     assert pair.readings["primary"]["reach"] == "ok" and pair.readings["secondary"]["reach"] == "timeout"
     assert "cut off from the primary and from the monitor" in pair.ha_summary
     _heal_after_one_failure(network_lab, pid, "link-cut")
+    assert told(pid, receivers) == [("sight-lost", "secondary-unreachable"), ("ha-failed", "link-cut"),
+                                    ("sight-back", "ok"), ("ha-alive", "ok")]
 
 
 def _round_trip(network_lab: SandboxPair, role: str | None) -> float:
@@ -113,7 +141,7 @@ def _round_trip(network_lab: SandboxPair, role: str | None) -> float:
     return min(network_lab.lab.connect_seconds(role, network_lab.lab.ip("secondary"), network_lab.secondary.port))
 
 
-def test_a_slow_lossy_wan_flips_nothing(network_lab, lab_pair):
+def test_a_slow_lossy_wan_flips_nothing(network_lab, lab_pair, receivers):
     pid = lab_pair.pk
     did = network_lab.fault("wan")
     # Delayed by netem where the kernel has it, else by the lab's NFQUEUE delayers: either way for real,
@@ -128,9 +156,10 @@ def test_a_slow_lossy_wan_flips_nothing(network_lab, lab_pair):
     assert _round_trip(network_lab, "primary") < 0.05
     wait_status(pid, "Alive", "Alive")
     assert flips(pid, "ha") == [("Unknown", "Alive", "ok")]
+    assert told(pid, receivers) == []
 
 
-def test_a_dead_wan_delayer_cuts_the_link_rather_than_speeding_it_up(network_lab, lab_pair):
+def test_a_dead_wan_delayer_cuts_the_link_rather_than_speeding_it_up(network_lab, lab_pair, receivers):
     pid = lab_pair.pk
     # The delayers even where the kernel has netem: they are what is tested here.
     assert "NFQUEUE delayer" in network_lab.lab.inject("wan", logs=network_lab.folder, netem=False)
@@ -140,9 +169,10 @@ def test_a_dead_wan_delayer_cuts_the_link_rather_than_speeding_it_up(network_lab
     wait_status(pid, "Failed", cause="link-cut", timeout=10)
     _heal_after_one_failure(network_lab, pid, "link-cut")
     assert network_lab.lab.delayers() == {}
+    assert told(pid, receivers) == [("ha-failed", "link-cut"), ("ha-alive", "ok")]
 
 
-def test_a_restarted_primary_keeps_its_cause_until_the_pair_is_alive(network_lab, lab_pair):
+def test_a_restarted_primary_keeps_its_cause_until_the_pair_is_alive(network_lab, lab_pair, receivers):
     pid = lab_pair.pk
     network_lab.fault("crash-primary")
     wait_status(pid, "Failed", cause="primary-down")
@@ -162,3 +192,4 @@ def test_a_restarted_primary_keeps_its_cause_until_the_pair_is_alive(network_lab
     assert seen <= {"Failed/primary-down", "Alive/ok"}, seen
     assert flips(pid, "ha") == [("Unknown", "Alive", "ok"), ("Alive", "Failed", "primary-down"),
                                 ("Failed", "Alive", "ok")]
+    assert told(pid, receivers) == [("ha-failed", "primary-down"), ("ha-alive", "ok")]  # no link-cut between
