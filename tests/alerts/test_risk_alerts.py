@@ -30,7 +30,7 @@ def _checkups_after(pair_id: int, count: int) -> None:
 def test_one_raised_and_one_cleared_alert_per_channel(worker_factory, receivers, sandbox_pair, healthy):
     first, second = (steps.setting(healthy, role, "sync_binlog", 1) for role in ("primary", "secondary"))
     with first, second:
-        channels_for(receivers)
+        channels_for(receivers, warnings=True)
         worker_factory("risk-alerts", beat=True, env={**worker_env(receivers), "HAPANEL_CHECKUP_SECONDS": "1"})
         pid = sandbox_pair.pk
         wait_for(lambda: Pair.objects.get(pk=pid).checked_up_at is not None, 30, "the first checkup")
@@ -76,7 +76,7 @@ def test_each_kind_of_warning_is_told_once_raised_and_once_cleared(worker_factor
                                                                    key, role, variable, unsafe):
     first, second = (steps.setting(healthy, r, "sync_binlog", 1) for r in ("primary", "secondary"))
     with first, second:
-        channels_for(receivers)
+        channels_for(receivers, warnings=True)
         worker_factory("risk-kinds", beat=True, env={**worker_env(receivers), "HAPANEL_CHECKUP_SECONDS": "1"})
         pid = sandbox_pair.pk
         wait_for(lambda: Pair.objects.get(pk=pid).checked_up_at is not None, 30, "the first checkup")
@@ -100,7 +100,7 @@ def test_an_errant_transaction_is_told_once_raised_and_once_cleared(worker_facto
     Pair.objects.filter(pk=pid).update(topology=Pair.ONE_WAY)  # then a write on the secondary is errant
     first, second = (steps.setting(healthy, r, "sync_binlog", 1) for r in ("primary", "secondary"))
     with first, second:
-        channels_for(receivers)
+        channels_for(receivers, warnings=True)
         worker_factory("risk-errant", beat=True, env={**worker_env(receivers), "HAPANEL_CHECKUP_SECONDS": "1"})
         wait_for(lambda: Pair.objects.get(pk=pid).checked_up_at is not None, 30, "the first checkup")
         try:

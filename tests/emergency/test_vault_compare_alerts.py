@@ -32,7 +32,7 @@ def _webhooks(receivers, event: str) -> list[dict]:
 
 def test_one_raised_and_one_cleared_alert_per_channel(worker_factory, receivers, demo_vault, healthy):
     pair, _ = demo_vault
-    channels_for(receivers)
+    channels_for(receivers, warnings=True)
     worker_factory("vault-compare", beat=True, env={**worker_env(receivers), "HAPANEL_VAULT_COMPARE_SECONDS": "1"})
     _comparisons_after(pair.pk, 3, "equal")
     assert receivers.http.messages(CODE) == [], "equal copies raise nothing"

@@ -264,7 +264,7 @@ def test_a_certificate_that_expires_in_5_days_is_told_once_and_cleared_once(
     # The sandbox runs MariaDB's default sync_binlog=0: made durable, so its warning does not join the messages.
     first, second = (steps.setting(healthy, role, "sync_binlog", 1) for role in ("primary", "secondary"))
     with first, second:
-        channels_for(receivers)
+        channels_for(receivers, warnings=True)
         worker_factory("certificates", beat=True, env={**worker_env(receivers), "HAPANEL_CHECKUP_SECONDS": "1"})
         _checked_up_since(pid, timezone.now())
         assert not PairRisk.objects.filter(pair_id=pid).exists(), "ten years left: no warning"
