@@ -148,7 +148,7 @@ def pair_store_password(request: HttpRequest, pair_id: int) -> HttpResponse:
     new = assistant.generated_monitor_password(request.session, pair)
     if new is None:
         messages.warning(request, "Nothing to store: the panel already monitors with the password of the last "
-                                  "setup generated here, or none was generated in this session.")
+                                  "setup generated here, or none was generated since you logged in.")
     elif problems := try_password(pair, new).problems():
         messages.error(request, "The new monitor password was not stored: on the " + "; on the ".join(
             f"{role}, {text}" for role, text in problems) + ". The panel keeps monitoring with its password.")
