@@ -169,7 +169,8 @@ def _account(user: str, host: str) -> str:
     return f"{_q(user)}@{_q(host)}"
 
 
-def _address(server: Server) -> str:
+def address(server: Server) -> str:
+    """host:port as the panel writes a node's address (monitor.models.Node.address): an IPv6 host in brackets."""
     return f"[{server.host}]:{server.port}" if ":" in server.host else f"{server.host}:{server.port}"
 
 
@@ -282,7 +283,7 @@ def plan(setup: SetupInput, passwords: Passwords) -> Plan:
     nodes = []
     for server in (setup.primary, setup.secondary):
         nodes.append(NodePlan(
-            role=server.role, address=_address(server), options=server_options(setup, server),
+            role=server.role, address=address(server), options=server_options(setup, server),
             accounts=accounts(setup, server, passwords), heartbeat=heartbeat(setup),
             replication=(replication(setup, server, passwords)
                          if server in replicas(setup) and not setup.replicating else []),
@@ -307,7 +308,7 @@ def notes(setup: SetupInput) -> list[str]:
     ]
     if setup.vault_admin:
         out.append(f"The vault admin ({VAULT_ADMIN_USER}, on the primary) is the account of "
-                   f"HAPANEL_VAULT_ADMIN_DSN=mysql://{VAULT_ADMIN_USER}:<its password>@{_address(setup.primary)}; "
+                   f"HAPANEL_VAULT_ADMIN_DSN=mysql://{VAULT_ADMIN_USER}:<its password>@{address(setup.primary)}; "
                    f"it may create and write {setup.vault_schema} only.")
     else:
         out.append("HAPANEL_VAULT_ADMIN_DSN needs an account of the primary that may create and write the vault "

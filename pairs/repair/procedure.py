@@ -37,9 +37,6 @@ class Step:
     proves: str  # what a "done" of the check proves, plainly; and what it cannot see
     panel_action: bool = False  # done by a button of the panel (its own record), never marked done by hand
 
-    def blocks_on(self, host: str) -> list[Block]:
-        return [b for b in self.blocks if b.host == host]
-
 
 @dataclass(frozen=True)
 class Procedure:

@@ -116,17 +116,13 @@ def _nodes(r: RebuildInput) -> tuple[setup_sql.Server, setup_sql.Server]:
     return target, setup_sql.peer(r.setup, target)
 
 
-def _address(server: setup_sql.Server) -> str:
-    return f"{server.host}:{server.port}"
-
-
 def _where(r: RebuildInput, host: str, kind: str) -> str:
     target, source = _nodes(r)
     node = target if host == TARGET else source
     if host == TRANSFER:
         return f"From the {source.role}'s host to the {target.role}'s host"
     if kind == SQL:
-        return f"On the {node.role} ({_address(node)}), as an administrator ({_client(r, '')})"
+        return f"On the {node.role} ({setup_sql.address(node)}), as an administrator ({_client(r, '')})"
     return f"On the {node.role}'s host ({node.host}), as root"
 
 
@@ -262,7 +258,7 @@ def _clone(r: RebuildInput) -> list[Step]:
     ]
     recipient = ["-- error 1125 means the plugin is installed already: go on",
                  "INSTALL PLUGIN clone SONAME 'mysql_clone.so'",
-                 f"SET GLOBAL clone_valid_donor_list = '{_address(source)}'"]
+                 f"SET GLOBAL clone_valid_donor_list = '{setup_sql.address(source)}'"]
     if r.setup.tls:
         recipient.append(f"SET GLOBAL clone_ssl_ca = '{r.setup.tls_dir}/ca.pem'")
     recipient.append(f"CLONE INSTANCE FROM '{CLONE_USER}'@'{source.host}':{source.port} "

@@ -115,7 +115,7 @@ def change_source(s: SwitchInput) -> list[str]:
 def _name(s: SwitchInput, who: str) -> str:
     node = s.promoted if who == PROMOTED else s.demoted
     before = "old primary" if who == DEMOTED else ("new primary" if s.kind == REJOIN else "secondary")
-    return f"the {before} ({node.host}:{node.port})"
+    return f"the {before} ({setup_sql.address(node)})"
 
 
 def _block(s: SwitchInput, who: str, kind: str, lines: list[str]) -> Block:

@@ -13,13 +13,12 @@ from concurrent.futures import ThreadPoolExecutor
 from monitor import roles
 from monitor.models import Node, Pair
 from monitor.vocabulary import Status
+from pairs import setup_sql
 from pairs.repair import judge, judge_switchover, switchover
 from pairs.repair.models import Repair, RepairEvent
 from pairs.repair.procedure import Procedure
 from pairs.repair.service import _log, _targets, _verify, version_numbers
 from pairs.repair.switchover import DEMOTED, FAILOVER, KINDS, PROMOTED, REJOIN, SWITCHOVER, SwitchInput
-
-KINDS_OFFERED = (SWITCHOVER, FAILOVER, REJOIN)
 
 
 def offered(pair: Pair) -> dict[str, str]:
@@ -78,7 +77,7 @@ def procedure(repair: Repair) -> Procedure:
 def addresses(repair: Repair) -> dict[str, str]:
     """promoted/demoted -> the node's address, as stored when the procedure was opened."""
     s = switch_input(repair.pair, repair.options, repair.procedure)
-    return {PROMOTED: f"{s.promoted.host}:{s.promoted.port}", DEMOTED: f"{s.demoted.host}:{s.demoted.port}"}
+    return {PROMOTED: setup_sql.address(s.promoted), DEMOTED: setup_sql.address(s.demoted)}
 
 
 def _read(repair: Repair) -> tuple[judge_switchover.Facts, judge_switchover.Facts]:
