@@ -127,7 +127,8 @@ def unprocessed_role_changes(now: dt.datetime | None = None) -> list[int]:
     now = now or timezone.now()
     return list(RoleChange.objects.filter(
         processed__isnull=True, at__gte=now - dt.timedelta(seconds=settings.ALERTS_SWEEP_WINDOW),
-        at__lt=now - dt.timedelta(seconds=settings.ALERTS_SWEEP_GRACE)).order_by("id").values_list("pk", flat=True))
+        at__lt=now - dt.timedelta(seconds=settings.ALERTS_SWEEP_GRACE),
+    ).order_by("id").values_list("pk", flat=True)[:500])
 
 
 def backoff(attempts: int) -> float:

@@ -64,28 +64,26 @@ def close_flapping() -> int:
     return _deliver(flapping.close_stable() + flapping.release_sustained() + flapping.digests())
 
 
-def queue_notifications(sender, transition_ids: list[int], **_kwargs) -> None:
-    """Receiver of `monitor.signals.transitions_recorded`: alerting runs in a task of its own.
-
-    The flips are committed before this runs, so a broker that is down now loses nothing: the transition rows are
-    the outbox, and the sweep queues them once the broker is back. The poll that recorded them must go on.
-    """
+def _queue(task, args: tuple, what: str) -> None:
+    """Queues an alerting task for rows already committed. A broker that is down now loses nothing: the rows are
+    the outbox, and the sweep queues them once the broker is back; the poll or checkup that wrote them goes on."""
     try:
-        notify_transitions.apply_async((transition_ids,))
+        task.apply_async(args)
     except Exception as exc:  # noqa: BLE001 (kombu's and redis-py's errors alike; the sweep makes good)
-        log.warning("alerts of transitions %s not queued, the broker is unreachable (%s): the outbox sweep "
-                    "sends them once it is back", transition_ids, exc)
+        log.warning("alerts of %s not queued, the broker is unreachable (%s): the outbox sweep sends them once it "
+                    "is back", what, exc)
+
+
+def queue_notifications(sender, transition_ids: list[int], **_kwargs) -> None:
+    """Receiver of `monitor.signals.transitions_recorded`: alerting runs in a task of its own."""
+    _queue(notify_transitions, (transition_ids,), f"transitions {transition_ids}")
 
 
 def queue_risk_notifications(sender, raised_ids: list[int], cleared_ids: list[int], **_kwargs) -> None:
     """Receiver of `monitor.signals.risks_changed`."""
-    notify_risks.apply_async((raised_ids, cleared_ids))
+    _queue(notify_risks, (raised_ids, cleared_ids), f"warnings raised {raised_ids} and cleared {cleared_ids}")
 
 
 def queue_role_change_notifications(sender, role_change_ids: list[int], **_kwargs) -> None:
-    """Receiver of `monitor.signals.roles_changed`; a broker that is down loses nothing (the sweep)."""
-    try:
-        notify_role_changes.apply_async((role_change_ids,))
-    except Exception as exc:  # noqa: BLE001 (kombu's and redis-py's errors alike; the sweep makes good)
-        log.warning("alerts of role changes %s not queued, the broker is unreachable (%s): the outbox sweep "
-                    "sends them once it is back", role_change_ids, exc)
+    """Receiver of `monitor.signals.roles_changed`."""
+    _queue(notify_role_changes, (role_change_ids,), f"role changes {role_change_ids}")

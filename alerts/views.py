@@ -83,8 +83,8 @@ def routes(request: HttpRequest) -> HttpResponse:
 def notifications(request: HttpRequest) -> HttpResponse:
     if not is_viewer(request.user):
         raise PermissionDenied("Viewers and admins only.")
-    rows = (Notification.objects.select_related("channel", "transition__pair", "risk__pair").prefetch_related("log")
-            .order_by("-id")[:200])
+    rows = (Notification.objects.select_related("channel", "transition__pair", "risk__pair", "role_change__pair")
+            .prefetch_related("log").order_by("-id")[:200])
     flapping = FlapEpisode.objects.filter(ended__isnull=True).select_related("pair")
     return render(request, "alerts/notifications.html", {"notifications": rows, "flapping": flapping,
                                                          "failing": Channel.objects.exclude(disabled_reason="")})

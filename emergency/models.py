@@ -138,7 +138,3 @@ class VaultComparison(models.Model):
     @property
     def table_names(self) -> str:
         return ", ".join(t.get("table", "") for t in self.tables)
-
-    @property
-    def seconds(self) -> float:
-        return (self.finished_at - self.started_at).total_seconds()

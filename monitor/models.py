@@ -186,10 +186,6 @@ class PairRisk(models.Model):
     def __str__(self) -> str:
         return f"{self.pair.name} {self.code} ({self.subject}){' cleared' if self.cleared_at else ''}"
 
-    @property
-    def is_open(self) -> bool:
-        return self.cleared_at is None
-
 
 class RoleChange(models.Model):
     """The pair's roles swapped in the panel (a switchover or a failover): which node became the primary, who said

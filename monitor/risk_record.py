@@ -44,11 +44,6 @@ def marker(risks: list[PairRisk] | list[Risk]) -> dict:
     return {**counts, "worst": str(worst), "codes": sorted({r.code for r in risks})}
 
 
-def _fields(r: Risk) -> dict:
-    return {"code": r.code, "severity": str(r.severity), "subject": r.subject, "summary": r.summary,
-            "remediation": r.remediation, "evidence": r.evidence, "nodes": list(r.nodes)}
-
-
 def record(pair_id: int, assessment: Assessment, at: dt.datetime) -> Recorded:
     out = Recorded()
     with transaction.atomic():
@@ -88,12 +83,12 @@ def _episodes(pair_id: int, risks: list[Risk], open_qs, blind: frozenset[str], a
             # at the new severity. A warning that eases stays in its episode, quietly.
             row = None
         if row is not None:
-            PairRisk.objects.filter(pk=row.pk, cleared_at__isnull=True).update(checked_at=at, **_fields(r))
+            PairRisk.objects.filter(pk=row.pk, cleared_at__isnull=True).update(checked_at=at, **r.to_dict())
             continue
         try:
             with transaction.atomic():
                 made = PairRisk.objects.create(pair_id=pair_id, key=key, raised_at=at, checked_at=at,
-                                               paused=bool(paused), **_fields(r))
+                                               paused=bool(paused), **r.to_dict())
         except IntegrityError:
             continue  # raised by a concurrent check of the same pair
         out.raised.append(made.pk)

@@ -151,7 +151,3 @@ class RiskCode:
     # The secondary's copy of the vault differs from the primary's (monitor/risks/vault.py): raised and cleared by
     # the vault comparison (emergency/vault_compare.py), never by a checkup.
     VAULT_DRIFT = "vault-drift"
-
-    @classmethod
-    def all(cls) -> list[str]:
-        return [v for k, v in vars(cls).items() if k.isupper() and not k.startswith("_") and isinstance(v, str)]

@@ -15,12 +15,12 @@ from monitor.causes import REMEDIATION
 from monitor.risks import gtid
 from monitor.risks.checkup import Direction, PairCheckup, Risk, directions
 from monitor.risks.rules_base import flag, number, risk
+from monitor.server_sql import binlog_privilege
 from monitor.vocabulary import Cause, RiskCode, Severity
 
 # A horizon shorter than this is a warning even while every replica is connected: an outage over a weekend
 # (or a replica rebuilt from a backup a day old) would need logs the source no longer holds.
 SHORT_HORIZON = 86400.0
-GRANT = {"mariadb": "BINLOG MONITOR", "mysql": "REPLICATION CLIENT"}
 
 _AWAY = ("the {replica} has been away {away}; the {source} purges binary logs after {expiry}: {left} left "
          "before it can no longer catch up")
@@ -92,7 +92,7 @@ def purged(c: PairCheckup) -> list[Risk]:
         ctx = {"replica": d.rep_role, "source": d.src_role}
         nodes = (d.src_role, d.rep_role)
         if d.source.flavour == "mariadb" and d.source.binlogs_error:
-            grant = GRANT["mariadb"]
+            grant = binlog_privilege(mysql=False)
             out.append(risk(RiskCode.BINLOG_PURGED, Severity.UNKNOWN, d.label, _UNSEEN, _GRANT, d.source,
                             {"direction": d.label, "error": d.source.binlogs_error, "grant": grant}, nodes,
                             error=d.source.binlogs_error, grant=grant, **ctx))
